@@ -1,0 +1,50 @@
+"""The portal's door to the theme model in nlp/: one loaded Tagger per process."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Sequence
+
+from flask import current_app
+
+_lock = threading.Lock()
+_taggers: dict[str, object] = {}
+
+
+def model_path() -> Path:
+    from nlp.tagger import default_model_path
+
+    configured = current_app.config.get("THEME_MODEL_PATH")
+    return Path(configured) if configured else Path(default_model_path())
+
+
+def get_tagger():
+    path = str(model_path())
+    tagger = _taggers.get(path)
+    if tagger is None:
+        with _lock:
+            tagger = _taggers.get(path)
+            if tagger is None:
+                from nlp.tagger import load_model
+
+                if not Path(path).exists():
+                    raise RuntimeError(f"theme model {path} is missing: run `make model`")
+                tagger = _taggers[path] = load_model(path)
+    return tagger
+
+
+def tag_texts(texts: Sequence[str]):
+    """Tag many texts in one call (all cores for large batches)."""
+    if not texts:
+        return []
+    return get_tagger().tag_batch(list(texts))
+
+
+def tag_text(text: str):
+    return get_tagger().tag(text)
+
+
+def forget_models() -> None:
+    """After a model is promoted or replaced on disk."""
+    with _lock:
+        _taggers.clear()

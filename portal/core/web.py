@@ -1,0 +1,142 @@
+"""Cross-cutting web concerns: login, navigation, security headers, Chinese error pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from portal.accounts.models import Role, User
+from portal.extensions import db, login_manager
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    roles: tuple[Role, ...]
+
+
+# Later domains append their entries here; the order is the order shown.
+NAV_ITEMS: list[NavItem] = [
+    NavItem("core.workbench", "工作台", (Role.operator, Role.street_staff, Role.district_admin)),
+    NavItem("tickets.index", "工单", (Role.operator, Role.street_staff, Role.district_admin)),
+    NavItem("tickets.kpi", "三率考核", (Role.operator, Role.street_staff, Role.district_admin)),
+    NavItem("demand.dashboard", "需求分析", (Role.operator, Role.street_staff, Role.district_admin)),
+    NavItem("surveys.index", "意愿调查", (Role.street_staff, Role.district_admin)),
+    NavItem("minutes.index", "座谈会", (Role.street_staff, Role.district_admin)),
+    NavItem("suggestions.index", "网上建议", (Role.street_staff, Role.district_admin)),
+    NavItem("areas.index", "小区与住户", (Role.street_staff, Role.district_admin)),
+    NavItem("areas.index", "地名库", (Role.operator,)),
+    NavItem("accounts.users", "用户管理", (Role.district_admin,)),
+]
+
+ERROR_TEXT = {
+    400: ("请求有误", "提交的内容无法处理，请返回上一页检查后重试。"),
+    403: ("无权访问", "您没有权限查看或操作这项内容。如需开通，请联系区住建局管理员。"),
+    404: ("页面不存在", "您要找的页面不存在，或者您无权查看。"),
+    405: ("操作方式不对", "该页面不支持这种操作。"),
+    413: ("文件太大", "上传的文件超过了大小限制（20 MB），请拆分后再上传。"),
+    429: ("操作太频繁", "您的操作过于频繁，请稍等一分钟后再试。"),
+    500: ("系统出错了", "服务器处理时出现错误，已记录。请稍后重试，若仍有问题请联系管理员。"),
+}
+
+
+def nav_for(user) -> list[NavItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [item for item in NAV_ITEMS if user.role in item.roles]
+
+
+def render_error(code: int, detail: str | None = None):
+    title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    register_filters(app)
+
+    @app.context_processor
+    def navigation():
+        return {"nav_items": nav_for(current_user), "Role": Role}
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user.is_authenticated:
+            headers.setdefault("Cache-Control", "no-store")  # staff pages carry personal data
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, "页面已过期或表单校验失败，请刷新页面后重新提交。")
+
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, lambda error, code=code: render_error(code))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_error(500)
+
+
+ACTION_LABELS = {
+    "ticket.create": "登记工单", "ticket.import": "导入工单", "ticket.import_update": "导入更新状态",
+    "ticket.dispatch": "派单", "ticket.accept": "签收办理", "ticket.return": "退单", "ticket.resolve": "办结",
+    "ticket.callback": "回访", "ticket.merge": "并单", "ticket.place": "确定小区",
+    "ticket.tags.confirm": "确认主题", "ticket.tags.correct": "更正主题",
+}
+
+
+def register_filters(app: Flask) -> None:
+    from portal.core.workdays import to_local
+
+    @app.template_filter("local_time")
+    def local_time(value, fmt="%Y-%m-%d %H:%M"):
+        return to_local(value).strftime(fmt) if value else ""
+
+    @app.template_filter("theme_name")
+    def theme_name_filter(code):
+        from nlp.themes import theme_name
+
+        return theme_name(code)
+
+    @app.template_filter("action_label")
+    def action_label(action):
+        return ACTION_LABELS.get(action, action)
+
+    @app.template_filter("status_label")
+    def status_label(value):
+        from portal.tickets.models import STATUS_LABELS, TicketStatus
+
+        try:
+            return STATUS_LABELS[TicketStatus(value)]
+        except ValueError:
+            return value or "—"
+
+    @app.template_filter("percent")
+    def percent(value):
+        return "—" if value is None else f"{value * 100:.1f}%"
