@@ -1,0 +1,295 @@
+"""The OpenAPI 3.0 description of /api/v1: every endpoint, parameter, response and error served there."""
+from __future__ import annotations
+
+from typing import Any
+
+from portal.api.open311 import MAX_RESULTS
+from portal.api.queries import STATUS_PATTERN, list_pattern
+
+OPENAPI_VERSION = "3.0.3"
+API_VERSION = "1.0.0"
+
+ERROR_RESPONSES = {
+    "400": ("BadRequest", "参数缺失或无效（每个问题一条错误）。"),
+    "401": ("Unauthorized", "缺少 API 密钥。"),
+    "403": ("Forbidden", "API 密钥无效、已吊销，或无权进行此操作（街道密钥不能提交诉求）。"),
+    "404": ("NotFound", "资源不存在：未知的格式扩展名、路径或工单编号（其他街道的工单同样答 404）。"),
+    "429": ("TooManyRequests", "超过频率限制（默认每个密钥每分钟 120 次）。"),
+    "500": ("ServerError", "服务器内部错误。"),
+}
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _nullable(schema_type: str, description: str, **extra) -> dict[str, Any]:
+    return {"type": schema_type, "nullable": True, "description": description, **extra}
+
+
+def _both(schema: str) -> dict[str, Any]:
+    """The same document in the two formats the path's extension chooses."""
+    return {"application/json": {"schema": _ref("schemas", schema)},
+            "application/xml": {"schema": _ref("schemas", schema)}}
+
+
+def _responses(ok_description: str, ok_schema: str, *errors: str) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": {"description": ok_description, "content": _both(ok_schema)}}
+    for code in errors:
+        responses[code] = _ref("responses", ERROR_RESPONSES[code][0])
+    return responses
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+KEY_SECURITY = [{"ApiKeyQuery": []}, {"ApiKeyHeader": []}]
+
+
+def _schemas(theme_codes: list[str]) -> dict[str, Any]:
+    datetime_string = {"type": "string", "format": "date-time"}
+    return {
+        "Error": {
+            "type": "object", "required": ["code", "description"], "xml": {"name": "error"},
+            "properties": {
+                "code": {"type": "integer", "description": "错误代码，与 HTTP 状态码相同。"},
+                "description": {"type": "string", "description": "中文说明。"},
+            },
+        },
+        "Errors": {"type": "array", "items": _ref("schemas", "Error"), "xml": {"name": "errors", "wrapped": True}},
+        "Service": {
+            "type": "object", "xml": {"name": "service"},
+            "required": ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"],
+            "properties": {
+                "service_code": {"type": "string", "enum": theme_codes, "description": "主题代码（THEMES.md）。"},
+                "service_name": {"type": "string", "description": "主题中文名称。"},
+                "description": {"type": "string"},
+                "metadata": {"type": "boolean", "enum": [False], "description": "无附加字段，恒为 false。"},
+                "type": {"type": "string", "enum": ["realtime"]},
+                "keywords": {"type": "string", "description": "逗号分隔的关键词。"},
+                "group": {"type": "string", "description": "主题分组。"},
+            },
+        },
+        "Services": {"type": "array", "items": _ref("schemas", "Service"),
+                     "xml": {"name": "services", "wrapped": True}},
+        "ServiceRequest": {
+            "type": "object", "xml": {"name": "request"},
+            "required": ["service_request_id", "status", "status_notes", "service_name", "service_code",
+                         "description", "agency_responsible", "service_notice", "requested_datetime",
+                         "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat",
+                         "long", "media_url"],
+            "properties": {
+                "service_request_id": {"type": "string", "description": "工单编号。"},
+                "status": {"type": "string", "enum": ["open", "closed"],
+                           "description": "已接收、已派单、办理中、退单为 open；已办结、已回访、已并单为 closed。"},
+                "status_notes": {"type": "string", "description": "中文办理状态（如“办理中”）。"},
+                "service_name": {"type": "string"},
+                "service_code": {"type": "string", "description": "工单的第一主题代码。"},
+                "description": {"type": "string", "maxLength": 4000,
+                                "description": "诉求内容，其中的姓名与电话已脱敏。"},
+                "agency_responsible": _nullable("string", "承办街道，未派单时为导入的承办单位。"),
+                "service_notice": _nullable("string", "办理进展或结果（已脱敏）。"),
+                "requested_datetime": {**datetime_string, "description": "受理时间（+08:00）。"},
+                "updated_datetime": {**datetime_string, "description": "最后更新时间；已办结的为办结时间。"},
+                "expected_datetime": _nullable("string", "办理时限。", format="date-time"),
+                "address": {"type": "string", "description": "诉求地址（已脱敏）。"},
+                "address_id": _nullable("string", "匹配到的小区编号。"),
+                "zipcode": _nullable("string", "邮编（暂不提供）。"),
+                "lat": _nullable("number", "纬度（WGS84）。"),
+                "long": _nullable("number", "经度（WGS84）。"),
+                "media_url": _nullable("string", "附件地址（暂不提供）。"),
+            },
+        },
+        "ServiceRequests": {"type": "array", "items": _ref("schemas", "ServiceRequest"),
+                            "xml": {"name": "service_requests", "wrapped": True}},
+        "CreatedRequest": {
+            "type": "object", "xml": {"name": "request"},
+            "required": ["service_request_id", "service_notice", "account_id"],
+            "properties": {
+                "service_request_id": {"type": "string", "description": "新工单的编号。"},
+                "service_notice": {"type": "string"},
+                "account_id": _nullable("string", "原样返回提交的 account_id。"),
+            },
+        },
+        "CreatedRequests": {"type": "array", "items": _ref("schemas", "CreatedRequest"),
+                            "xml": {"name": "service_requests", "wrapped": True}},
+        "RequestUpdate": {
+            "type": "object", "xml": {"name": "request_update"},
+            "required": ["update_id", "service_request_id", "status", "updated_datetime", "description",
+                         "media_url"],
+            "properties": {
+                "update_id": {"type": "string", "description": "事件编号，递增。"},
+                "service_request_id": {"type": "string"},
+                "status": {"type": "string", "enum": ["open", "closed"]},
+                "updated_datetime": datetime_string,
+                "description": {"type": "string", "description": "新状态及说明（已脱敏）。"},
+                "media_url": _nullable("string", "暂不提供。"),
+            },
+        },
+        "RequestUpdates": {"type": "array", "items": _ref("schemas", "RequestUpdate"),
+                           "xml": {"name": "service_request_updates", "wrapped": True}},
+        "NewRequest": {
+            "type": "object",
+            "required": ["service_code", "description"],
+            "description": "位置必须提供：address_string，或同时提供 lat 与 long（两者须同时出现）。",
+            "allOf": [
+                {"anyOf": [{"required": ["address_string"]}, {"required": ["lat", "long"]}]},
+                {"anyOf": [{"required": ["lat", "long"]},
+                           {"not": {"anyOf": [{"required": ["lat"]}, {"required": ["long"]}]}}]},
+            ],
+            "properties": {
+                "api_key": {"type": "string", "description": "API 密钥（也可放在 X-API-Key 请求头或查询参数中）。"},
+                "jurisdiction_id": {"type": "string", "description": "单一辖区，忽略。"},
+                "service_code": {"type": "string", "enum": theme_codes},
+                "description": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": "\\S"},
+                "address_string": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": "\\S"},
+                "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                "long": {"type": "number", "minimum": -180, "maximum": 180},
+                "first_name": {"type": "string", "maxLength": 64},
+                "last_name": {"type": "string", "maxLength": 64},
+                "phone": {"type": "string", "maxLength": 32},
+                "email": {"type": "string", "maxLength": 2048},
+                "device_id": {"type": "string", "maxLength": 2048},
+                "account_id": {"type": "string", "maxLength": 2048},
+                "media_url": {"type": "string", "maxLength": 2048},
+            },
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    from nlp.themes import THEME_CODES
+
+    format_param = _ref("parameters", "Format")
+    window = ("按受理时间（状态变化时间）筛选，包含两端。ISO 8601 日期时间，必须带时区（Z、±HH:MM 或 ±HH），"
+              "如 2026-03-01T00:00:00+08:00，也接受基本格式 20260301T000000+0800。未给出时为最近 90 天；"
+              "只给一端时取其后（前）90 天；范围超过 90 天时只取 start_date 起的 90 天；"
+              "start_date 晚于 end_date 时结果为空。")
+    date_params = [_ref("parameters", "StartDate"), _ref("parameters", "EndDate")]
+    jurisdiction = _ref("parameters", "Jurisdiction")
+    code_list = list_pattern(THEME_CODES)
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "民声 Minsheng API（Open311 GeoReport v2）",
+            "version": API_VERSION,
+            "description": (
+                "12345 热线等系统通过 Open311 GeoReport v2 接口推送和查询工单：services 即诉求主题，"
+                "requests 即工单。每个接口都有 .xml（规范要求的格式）与 .json 两种格式，由扩展名选择。"
+                "除本文档与 services 外，调用都需要 API 密钥（api_key 参数或 X-API-Key 请求头），"
+                "由区住建局管理员在“API 密钥”页面创建。街道密钥只能看到本街道的工单且不能提交诉求。"
+                "所有日期时间为 W3C/ISO 8601 格式，以北京时间（+08:00）给出。来电人姓名和电话从不出现在"
+                "响应中，诉求内容中的姓名和电话已脱敏。错误按 Open311 格式返回："
+                "XML <errors><error><code/><description/></error></errors>，JSON [{\"code\", \"description\"}]。"
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "tags": [{"name": "open311", "description": "Open311 GeoReport v2"},
+                 {"name": "meta", "description": "本文档"}],
+        "paths": {
+            "/openapi.json": {
+                "get": {
+                    "tags": ["meta"], "operationId": "getOpenApi", "summary": "本 OpenAPI 文档（无需密钥）",
+                    "security": [],
+                    "responses": {
+                        "200": {"description": "OpenAPI 3 文档",
+                                "content": {"application/json": {"schema": {"type": "object"}}}},
+                        "429": _ref("responses", "TooManyRequests"),
+                    },
+                },
+            },
+            "/services.{format}": {
+                "parameters": [format_param],
+                "get": {
+                    "tags": ["open311"], "operationId": "getServices",
+                    "summary": "服务类型列表（诉求主题）",
+                    "description": "无需密钥；若提供了密钥则会校验。",
+                    "security": [{}, *KEY_SECURITY],
+                    "parameters": [jurisdiction],
+                    "responses": _responses("服务类型", "Services", "403", "404", "429", "500"),
+                },
+            },
+            "/requests.{format}": {
+                "parameters": [format_param],
+                "get": {
+                    "tags": ["open311"], "operationId": "getServiceRequests",
+                    "summary": "查询工单",
+                    "description": f"按受理时间倒序，最多 {MAX_RESULTS} 条。",
+                    "security": KEY_SECURITY,
+                    "parameters": [
+                        _query("service_request_id",
+                               "工单编号，逗号分隔（给出时忽略其他条件）。", {"type": "string"}),
+                        _query("service_code", "主题代码，逗号分隔；匹配工单的第一主题。",
+                               {"type": "string", "pattern": code_list}),
+                        _query("status", "open、closed，或逗号分隔两者（open,closed）。",
+                               {"type": "string", "pattern": STATUS_PATTERN}),
+                        *date_params,
+                        jurisdiction,
+                    ],
+                    "responses": _responses("工单列表", "ServiceRequests", "400", "401", "403", "404", "429",
+                                            "500"),
+                },
+                "post": {
+                    "tags": ["open311"], "operationId": "createServiceRequest",
+                    "summary": "提交诉求（新建工单，自动识别主题并匹配小区）",
+                    "description": "需要区级密钥。service_code 作为工单的第一主题。",
+                    "security": KEY_SECURITY,
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/x-www-form-urlencoded": {
+                            "schema": _ref("schemas", "NewRequest")}},
+                    },
+                    "responses": _responses("已受理", "CreatedRequests", "400", "401", "403", "404", "429", "500"),
+                },
+            },
+            "/requests/{service_request_id}.{format}": {
+                "parameters": [
+                    {"name": "service_request_id", "in": "path", "required": True, "description": "工单编号",
+                     "schema": {"type": "string"}},
+                    format_param,
+                ],
+                "get": {
+                    "tags": ["open311"], "operationId": "getServiceRequest", "summary": "查询单个工单",
+                    "security": KEY_SECURITY,
+                    "parameters": [jurisdiction],
+                    "responses": _responses("一个工单（列表中仅一项）", "ServiceRequests", "401", "403", "404",
+                                            "429", "500"),
+                },
+            },
+            "/servicerequestupdates.{format}": {
+                "parameters": [format_param],
+                "get": {
+                    "tags": ["open311"], "operationId": "getServiceRequestUpdates",
+                    "summary": "工单状态变化（FixMyStreet 的 Open311 更新扩展）",
+                    "description": f"在时间范围内的状态变化，按时间正序，最多 {MAX_RESULTS} 条。",
+                    "security": KEY_SECURITY,
+                    "parameters": [*date_params, jurisdiction],
+                    "responses": _responses("状态变化", "RequestUpdates", "400", "401", "403", "404", "429",
+                                            "500"),
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "ApiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key",
+                                "description": "Open311 规定的 api_key 参数（POST 时也可放在表单中）。"},
+                "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+            "parameters": {
+                "Format": {"name": "format", "in": "path", "required": True, "description": "响应格式",
+                           "schema": {"type": "string", "enum": ["xml", "json"]}},
+                "StartDate": {"name": "start_date", "in": "query", "required": False, "description": window,
+                              "schema": {"type": "string", "format": "date-time", "example": "2026-03-01T00:00:00+08:00"}},
+                "EndDate": {"name": "end_date", "in": "query", "required": False, "description": window,
+                            "schema": {"type": "string", "format": "date-time", "example": "2026-03-31T23:59:59Z"}},
+                "Jurisdiction": {"name": "jurisdiction_id", "in": "query", "required": False,
+                                 "description": "单一辖区，忽略。", "schema": {"type": "string"}},
+            },
+            "schemas": _schemas(list(THEME_CODES)),
+            "responses": {
+                name: {"description": description, "content": _both("Errors")}
+                for name, description in ERROR_RESPONSES.values()
+            },
+        },
+    }

@@ -1,0 +1,18 @@
+from flask import Blueprint, abort, jsonify
+from flask_login import current_user, login_required
+
+from portal.extensions import db
+from portal.jobs.models import Job
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+@bp.get("/<int:job_id>.json")
+@login_required
+def status(job_id: int):
+    job = db.session.get(Job, job_id)
+    if job is None or (job.created_by_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    return jsonify(id=job.id, kind=job.kind, status=job.status.value, status_label=job.status.label,
+                   progress=job.progress, total=job.total, percent=job.percent, message=job.message,
+                   result=job.result)
