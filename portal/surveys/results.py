@@ -1,0 +1,337 @@
+"""Survey results: counts and shares per question, broken down by building or unit, free-text answers,
+and the §5 legal tally per voting body. One computation feeds the page, the Excel export and the API."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import select
+
+from portal.areas.models import Estate, Household, Occupancy
+from portal.extensions import db
+from portal.surveys import tally as legal
+from portal.surveys.models import (
+    CONSENT_OPTIONS, SCALE_VALUES, Channel, QuestionKind, Survey, SurveyAnswer, SurveyQuestion, SurveyResponse,
+    TallyScope,
+)
+from portal.surveys.services import consent_value, households_in_scope, unit_key
+
+BREAKDOWNS = ("building", "unit")
+
+
+@dataclass
+class GroupRow:
+    key: tuple
+    label: str
+    households: int = 0
+    answered: int = 0
+    counts: list[int] = field(default_factory=list)
+    total_score: int = 0
+
+    @property
+    def shares(self) -> list[Optional[float]]:
+        return [c / self.answered if self.answered else None for c in self.counts]
+
+    @property
+    def mean(self) -> Optional[float]:
+        return self.total_score / self.answered if self.answered else None
+
+
+@dataclass
+class TextAnswer:
+    answer_id: int
+    household_id: int
+    estate_name: str
+    household_label: str
+    occupancy: str
+    channel: Channel
+    submitted_at: datetime
+    text: str
+    themes: list[str]
+    urgent: bool
+    needs_review: bool
+    tagged: bool
+
+
+@dataclass
+class QuestionResult:
+    number: int
+    question: SurveyQuestion
+    labels: list[str]
+    total: GroupRow
+    groups: list[GroupRow]
+    texts: list[TextAnswer] = field(default_factory=list)
+
+    @property
+    def is_text(self) -> bool:
+        return self.question.kind == QuestionKind.text
+
+    @property
+    def theme_counts(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = defaultdict(int)
+        for text in self.texts:
+            for code in text.themes:
+                counts[code] += 1
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+@dataclass
+class TallyRow:
+    key: tuple
+    label: str
+    result: legal.Tally
+
+
+@dataclass
+class ConsentTally:
+    number: int
+    question: SurveyQuestion
+    rows: list[TallyRow]
+
+    @property
+    def passed_count(self) -> int:
+        return sum(1 for row in self.rows if row.result.passed)
+
+
+@dataclass
+class SurveyResults:
+    survey: Survey
+    breakdown: str
+    households: int
+    owners_households: int
+    responses: int
+    online: int
+    paper: int
+    replaced: int
+    estates_without_roster: list[str]
+    questions: list[QuestionResult]
+    tallies: list[ConsentTally]
+    response_rows: list[dict[str, Any]]
+
+    @property
+    def response_rate(self) -> Optional[float]:
+        return self.responses / self.households if self.households else None
+
+
+def _building_key(h: Household) -> tuple:
+    return (h.estate_id, h.building)
+
+
+def _unit_key(h: Household) -> tuple:
+    return (h.estate_id, h.building, h.unit)
+
+
+def _sort_text(value: str) -> tuple:
+    """Buildings and units sort as numbers where they are numbers ("2" before "10")."""
+    return (0, int(value), "") if value.isdigit() else (1, 0, value)
+
+
+def group_label(key: tuple, estate_names: dict[int, str], many_estates: bool) -> str:
+    prefix = estate_names.get(key[0], "") if many_estates or len(key) == 1 else ""
+    parts = [prefix] if prefix else []
+    if len(key) >= 2:
+        parts.append(f"{key[1]}栋" + (f"{key[2]}单元" if len(key) == 3 and key[2] else ""))
+    return " ".join(parts)
+
+
+def compute(survey: Survey, breakdown: str = "building", theme: Optional[str] = None) -> SurveyResults:
+    breakdown = breakdown if breakdown in BREAKDOWNS else "building"
+    estates = survey.estates
+    estate_names = {e.id: e.name for e in estates}
+    many = len(estates) > 1
+    households = households_in_scope(survey)
+    by_id = {h.id: h for h in households}
+    responses = db.session.scalars(select(SurveyResponse).where(SurveyResponse.survey_id == survey.id)).all()
+    responses = [r for r in responses if r.household_id in by_id]
+    response_of = {r.id: r for r in responses}
+    answers = db.session.scalars(select(SurveyAnswer).where(SurveyAnswer.survey_id == survey.id)
+                                 .order_by(SurveyAnswer.id)).all()
+    answers = [a for a in answers if a.response_id in response_of]
+    by_question: dict[int, list[SurveyAnswer]] = defaultdict(list)
+    for answer in answers:
+        by_question[answer.question_id].append(answer)
+
+    keyer = _building_key if breakdown == "building" else _unit_key
+    group_keys = sorted({keyer(h) for h in households},
+                        key=lambda k: (estate_names.get(k[0], ""), *(_sort_text(x) for x in k[1:])))
+    households_per_group: dict[tuple, int] = defaultdict(int)
+    for h in households:
+        households_per_group[keyer(h)] += 1
+
+    results = []
+    for number, question in enumerate(survey.questions, start=1):
+        labels = question.choice_labels
+        size = 0 if question.kind == QuestionKind.text else len(labels)
+        total = GroupRow(("all",), "合计", len(households), counts=[0] * size)
+        groups = {k: GroupRow(k, group_label(k, estate_names, many), households_per_group[k], counts=[0] * size)
+                  for k in group_keys}
+        texts = []
+        for answer in by_question.get(question.id, []):
+            household = by_id[response_of[answer.response_id].household_id]
+            row = groups[keyer(household)]
+            if question.kind == QuestionKind.text:
+                if not answer.text:
+                    continue
+                if theme and theme not in (answer.themes or []):
+                    continue
+                response = response_of[answer.response_id]
+                texts.append(TextAnswer(answer.id, household.id, estate_names.get(household.estate_id, ""),
+                                        household.label, "租户" if household.occupancy == Occupancy.tenant else "业主",
+                                        response.channel, response.submitted_at, answer.text,
+                                        list(answer.themes or []), answer.urgent, answer.needs_review,
+                                        answer.model_version is not None))
+                for target in (total, row):
+                    target.answered += 1
+                continue
+            indexes = ([SCALE_VALUES.index(answer.number)] if question.kind == QuestionKind.scale
+                       and answer.number in SCALE_VALUES else list(answer.choices or []))
+            indexes = [i for i in indexes if 0 <= i < size]
+            if not indexes:
+                continue
+            for target in (total, row):
+                target.answered += 1
+                for i in indexes:
+                    target.counts[i] += 1
+                if question.kind == QuestionKind.scale:
+                    target.total_score += answer.number
+        texts.sort(key=lambda t: (not t.urgent, -t.submitted_at.timestamp()))  # urgent first, newest first
+        results.append(QuestionResult(number, question, labels, total, [groups[k] for k in group_keys], texts))
+
+    tallies = [ConsentTally(number, q, _tallies(survey, q, households, by_question.get(q.id, []), response_of,
+                                                estate_names, many))
+               for number, q in enumerate(survey.questions, start=1) if q.kind == QuestionKind.consent]
+    with_roster = {h.estate_id for h in households}
+    response_rows = [_response_row(survey, by_id[r.household_id], r, answers, estate_names)
+                     for r in sorted(responses, key=lambda r: (estate_names.get(by_id[r.household_id].estate_id, ""),
+                                                                  *_household_sort(by_id[r.household_id])))]
+    return SurveyResults(
+        survey=survey, breakdown=breakdown, households=len(households),
+        owners_households=sum(1 for h in households if h.occupancy == Occupancy.owner),
+        responses=len(responses), online=sum(1 for r in responses if r.channel == Channel.online),
+        paper=sum(1 for r in responses if r.channel == Channel.paper),
+        replaced=sum(1 for r in responses if r.version > 1),
+        estates_without_roster=[e.name for e in estates if e.id not in with_roster],
+        questions=results, tallies=tallies, response_rows=response_rows)
+
+
+def _household_sort(h: Household) -> tuple:
+    return (_sort_text(h.building), _sort_text(h.unit or ""), _sort_text(h.room))
+
+
+def tally_groups(survey: Survey, households: list[Household]) -> dict[tuple, list[Household]]:
+    """The voting bodies: each estate, each building or each unit. An estate with no roster is a body
+    with no households, so its tally says plainly that there is no roster."""
+    groups: dict[tuple, list[Household]] = {}
+    if survey.tally_scope == TallyScope.estate:
+        for estate in survey.estates:
+            groups[(estate.id,)] = []
+    for h in households:
+        if survey.tally_scope == TallyScope.estate:
+            key: tuple = (h.estate_id,)
+        elif survey.tally_scope == TallyScope.building:
+            key = (h.estate_id, h.building)
+        else:
+            key = (h.estate_id, h.building, h.unit)
+        groups.setdefault(key, []).append(h)
+    for estate in survey.estates:
+        if not any(k[0] == estate.id for k in groups):
+            groups[(estate.id,)] = []
+    return groups
+
+
+def _tallies(survey, question, households, answers, response_of, estate_names, many) -> list[TallyRow]:
+    votes_by_household = {}
+    for answer in answers:
+        response = response_of[answer.response_id]
+        choice = consent_value(answer)
+        if choice:
+            votes_by_household[response.household_id] = legal.Vote(response.household_id, choice, response.submitted_at)
+    rows = []
+    groups = tally_groups(survey, households)
+    ordered = sorted(groups, key=lambda k: (estate_names.get(k[0], ""), *(_sort_text(x) for x in k[1:])))
+    for key in ordered:
+        members = groups[key]
+        flats = [legal.Flat(h.id, h.area_m2, h.occupancy == Occupancy.owner, h.owner_id_number) for h in members]
+        votes = [votes_by_household[h.id] for h in members if h.id in votes_by_household]
+        label = group_label(key, estate_names, many or len(key) == 1)
+        rows.append(TallyRow(key, label, legal.tally(flats, votes, survey.matter_type.value)))
+    return rows
+
+
+def _response_row(survey, household, response, answers, estate_names) -> dict[str, Any]:
+    from portal.surveys.services import answer_display
+
+    mine = {a.question_id: a for a in answers if a.response_id == response.id}
+    return {"response": response, "household": household, "estate_name": estate_names.get(household.estate_id, ""),
+            "answers": [(q, answer_display(q, mine.get(q.id))) for q in survey.questions]}
+
+
+# --- the same results as plain data (the JSON API) ----------------------------------------------
+
+def _fraction(value) -> Optional[dict[str, Any]]:
+    if value is None:
+        return None
+    return {"value": round(float(value), 6), "numerator": str(value.numerator), "denominator": str(value.denominator)}
+
+
+def tally_json(row: TallyRow) -> dict[str, Any]:
+    t = row.result
+    return {
+        "scope": row.label, "has_roster": t.has_roster, "verdict": t.verdict, "passed": t.passed,
+        "households": t.households, "tenants": t.tenants, "owners": t.owners, "area_m2": str(t.area),
+        "voters": t.voters, "voted_area_m2": str(t.voted_area),
+        "yes_voters": t.yes_voters, "yes_area_m2": str(t.yes_area), "no_voters": t.no_voters,
+        "no_area_m2": str(t.no_area), "abstain_voters": t.abstain_voters, "abstain_area_m2": str(t.abstain_area),
+        "tenant_votes_not_counted": t.tenant_votes,
+        "ratios": {
+            "participation_area": _fraction(t.participation_area_ratio),
+            "participation_owners": _fraction(t.participation_owner_ratio),
+            "yes_area": _fraction(t.yes_area_ratio),
+            "yes_owners": _fraction(t.yes_owner_ratio),
+        },
+        "checks": {"participation_area": t.participation_area_ok, "participation_owners": t.participation_owners_ok,
+                   "approval_area": t.approval_area_ok, "approval_owners": t.approval_owners_ok},
+        "needed": {"more_voters": t.more_voters_needed, "more_voted_area_m2": str(t.more_voted_area_needed),
+                   "more_yes_voters": t.more_yes_voters_needed, "more_yes_area_m2": str(t.more_yes_area_needed),
+                   "reachable": t.reachable},
+    }
+
+
+def results_json(results: SurveyResults, mask) -> dict[str, Any]:
+    """`mask` turns free text into what an API caller may see (personal data masked)."""
+    survey = results.survey
+    questions = []
+    for q in results.questions:
+        item: dict[str, Any] = {"number": q.number, "id": q.question.id, "kind": q.question.kind.value,
+                                "text": q.question.text, "answered": q.total.answered}
+        if q.is_text:
+            item["themes"] = [{"theme": code, "count": n} for code, n in q.theme_counts]
+            item["answers"] = [{"estate": t.estate_name, "text": mask(t.text), "themes": t.themes, "urgent": t.urgent}
+                               for t in q.texts]
+        else:
+            item["options"] = [{"label": label, "count": q.total.counts[i], "share": q.total.shares[i],
+                                **({"theme": q.question.options[i].get("theme")}
+                                   if q.question.kind in (QuestionKind.single, QuestionKind.multiple)
+                                   and q.question.options[i].get("theme") else {})}
+                               for i, label in enumerate(q.labels)]
+            if q.question.kind == QuestionKind.scale:
+                item["mean"] = q.total.mean
+            item["by_" + results.breakdown] = [
+                {"group": g.label, "households": g.households, "answered": g.answered, "counts": g.counts,
+                 **({"mean": g.mean} if q.question.kind == QuestionKind.scale else {})}
+                for g in q.groups]
+        questions.append(item)
+    return {
+        "id": survey.id, "title": survey.title, "estates": [e.name for e in survey.estates],
+        "opens_on": survey.opens_on.isoformat(), "closes_on": survey.closes_on.isoformat(),
+        "matter_type": survey.matter_type.value, "tally_scope": survey.tally_scope.value,
+        "scope_targets": list(survey.scope_targets or []),
+        "households_in_scope": results.households, "responses": results.responses,
+        "online": results.online, "paper": results.paper, "response_rate": results.response_rate,
+        "estates_without_roster": results.estates_without_roster,
+        "questions": questions,
+        "legal_tally": [{"question_number": t.number, "question": t.question.text,
+                         "bodies": [tally_json(row) for row in t.rows]} for t in results.tallies],
+    }
