@@ -1,0 +1,146 @@
+"""Every aggregate equals a count computed directly from the signal rows; the hot-spot rule; scoping."""
+import random
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from portal.accounts.models import Role
+from portal.core.workdays import to_local, to_utc_naive
+from portal.demand import queries
+from portal.demand.models import DemandSignal, SignalSource
+from portal.demand.queries import DemandFilters
+from portal.extensions import db
+from tests.helpers import make_community, make_estate, make_street, make_user
+
+THEMES = ["parking", "drainage", "elevator", "sanitation"]
+TODAY = date(2026, 11, 20)  # a Friday
+
+
+@pytest.fixture
+def world(app):
+    heping, xinhua = make_street("和平街道"), make_street("新华街道")
+    estates = [make_estate(make_community(heping), "桂花苑", household_count=200),
+               make_estate(make_community(heping), "向阳新村", household_count=80),
+               make_estate(make_community(xinhua), "新华里", household_count=300)]
+    rng = random.Random(5)
+    rows = []
+    for i in range(1500):
+        estate = rng.choice(estates)
+        local = datetime(2026, 11, 20, 23, 59) - timedelta(minutes=rng.randint(0, 60 * 24 * 200))
+        rows.append({"source": rng.choice(list(SignalSource)), "record_id": str(i), "estate_id": estate.id,
+                     "street_id": estate.street_id, "theme": rng.choice(THEMES), "urgent": rng.random() < 0.1,
+                     "occurred_at": to_utc_naive(local), "reporter_key": f"r{i % 300}", "weight": 1.0,
+                     "created_at": datetime(2026, 11, 21)})
+    db.session.execute(insert(DemandSignal), rows)
+    db.session.commit()
+    return {"heping": heping, "xinhua": xinhua, "estates": estates, "rows": rows,
+            "admin": make_user(Role.district_admin), "staff": make_user(Role.street_staff, street=heping)}
+
+
+def direct(rows, filters, street_id=None):
+    """The same filter, applied in Python to the raw rows."""
+    out = []
+    for r in rows:
+        local_day = to_local(r["occurred_at"]).date()
+        if not filters.date_from <= local_day <= filters.date_to:
+            continue
+        if street_id and r["street_id"] != street_id:
+            continue
+        if filters.estate_id and r["estate_id"] != filters.estate_id:
+            continue
+        if filters.theme and r["theme"] != filters.theme:
+            continue
+        if filters.source and r["source"] != filters.source:
+            continue
+        if filters.urgent and not r["urgent"]:
+            continue
+        out.append(r)
+    return out
+
+
+FILTER_CASES = [
+    {},
+    {"theme": "parking"},
+    {"source": "survey", "urgent": "1"},
+    {"date_from": "2026-10-01", "date_to": "2026-10-31"},
+    {"date_from": "2026-06-01", "date_to": "2026-11-20", "theme": "elevator"},
+]
+
+
+@pytest.mark.parametrize("args", FILTER_CASES)
+def test_theme_distribution_total_and_heat_map_equal_direct_counts(world, args):
+    filters = DemandFilters.from_args(args, today=TODAY)
+    for user, street_id in ((world["admin"], None), (world["staff"], world["heping"].id)):
+        expected = direct(world["rows"], filters, street_id)
+        assert queries.total(filters, user) == len(expected)
+        assert dict(queries.theme_distribution(filters, user)) == dict(Counter(r["theme"] for r in expected))
+        cells = {(c.estate_id, c.theme): c.count for c in queries.heat_map(filters, user)}
+        assert cells == dict(Counter((r["estate_id"], r["theme"]) for r in expected))
+
+
+def test_heat_map_rate_per_100_households(world):
+    filters = DemandFilters.from_args({}, today=TODAY)
+    for cell in queries.heat_map(filters, world["admin"]):
+        estate = next(e for e in world["estates"] if e.id == cell.estate_id)
+        assert cell.per_100 == round(cell.count * 100 / estate.household_count, 2)
+
+
+@pytest.mark.parametrize("granularity", ["week", "month"])
+def test_trend_equals_direct_counts_in_local_time(world, granularity):
+    filters = DemandFilters.from_args({"date_from": "2026-08-01", "date_to": "2026-11-20"}, today=TODAY)
+    expected = Counter()
+    for r in direct(world["rows"], filters):
+        day = to_local(r["occurred_at"]).date()
+        start = day - timedelta(days=day.weekday()) if granularity == "week" else day.replace(day=1)
+        expected[start.isoformat()] += 1
+    got = queries.trend(filters, world["admin"], granularity)
+    assert {p: n for p, n in got if n} == dict(expected)
+    assert got[0][0] == ("2026-07-27" if granularity == "week" else "2026-08-01")
+    assert sum(n for _, n in got) == len(direct(world["rows"], filters))
+
+
+def test_a_signal_just_after_local_midnight_counts_for_the_new_week(app):
+    street = make_street()
+    estate = make_estate(make_community(street), household_count=10)
+    # Monday 2026-11-16 00:30 local = Sunday 2026-11-15 16:30 UTC
+    db.session.add(DemandSignal(source=SignalSource.hotline, record_id="1", estate_id=estate.id, street_id=street.id,
+                                theme="parking", occurred_at=datetime(2026, 11, 15, 16, 30), reporter_key="x"))
+    db.session.commit()
+    filters = DemandFilters.from_args({"date_from": "2026-11-09", "date_to": "2026-11-20"}, today=TODAY)
+    assert queries.trend(filters, make_user(Role.district_admin)) == [("2026-11-09", 0), ("2026-11-16", 1)]
+
+
+def test_hot_spot_rule():
+    assert queries.is_hot(5, 0.0) and queries.is_hot(14, 3.1)
+    assert not queries.is_hot(4, 0.0)  # too few to matter
+    assert not queries.is_hot(9, 3.1)  # 9 < 2 × 3.1 + 3
+    assert queries.is_hot(10, 3.5) and not queries.is_hot(10, 3.6)
+
+
+def test_hot_spots_found_and_explained(app):
+    street = make_street()
+    estate = make_estate(make_community(street), "幸福里", household_count=100)
+    end = datetime(2026, 11, 20, 12, 0)
+    rows = []
+    for week in range(1, 9):  # 3 drainage signals a week for 8 weeks: mean 3.0
+        for k in range(3):
+            rows.append((end - timedelta(weeks=week, hours=k + 1), "drainage"))
+    for k in range(14):  # then 14 in the last week
+        rows.append((end - timedelta(hours=k + 1), "drainage"))
+    for k in range(6):  # parking: steady 6 this week and 6 a week before: not hot
+        rows.append((end - timedelta(hours=k + 1), "parking"))
+        for week in range(1, 9):
+            rows.append((end - timedelta(weeks=week, hours=k + 1), "parking"))
+    db.session.execute(insert(DemandSignal), [
+        {"source": SignalSource.hotline, "record_id": str(i), "estate_id": estate.id, "street_id": street.id,
+         "theme": theme, "occurred_at": to_utc_naive(at), "reporter_key": str(i), "urgent": False, "weight": 1.0,
+         "created_at": end} for i, (at, theme) in enumerate(rows)])
+    db.session.commit()
+    filters = DemandFilters.from_args({"date_to": "2026-11-20"}, today=TODAY)
+    spots = queries.hot_spots(filters, make_user(Role.district_admin))
+    assert [(s.estate_name, s.theme, s.current) for s in spots] == [("幸福里", "drainage", 14)]
+    assert spots[0].explanation == "本期 14 件，过去 8 周均值 3.0"
+    other_street = make_user(Role.street_staff, street=make_street())
+    assert queries.hot_spots(filters, other_street) == []
