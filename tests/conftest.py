@@ -15,6 +15,8 @@ from portal import create_app
 from portal.config import normalise_database_url
 from portal.extensions import db, limiter
 
+pytest_plugins = ["tests.playwright_fixtures"]
+
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
 

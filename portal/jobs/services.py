@@ -19,6 +19,10 @@ from portal.jobs.models import Job, JobStatus
 
 QUEUE_NAME = "minsheng"
 
+# Progress of jobs running in this process. SQLite allows one writer, and a task's own write transaction
+# holds it, so there progress lives here (embedded mode runs its jobs in-process anyway).
+_live_progress: dict[int, tuple[int, int]] = {}
+
 
 class JobFailure(Exception):
     """Raised by a task to fail its job with a message (and details) for the user."""
@@ -37,8 +41,15 @@ def create_job(actor, kind: str, payload: dict[str, Any], street_id: Optional[in
 
 def set_progress(job_id: int, done: int, total: int) -> None:
     """Written in its own short transaction so the page sees it while the task's transaction is open."""
+    _live_progress[job_id] = (done, total)
+    if db.engine.dialect.name == "sqlite":
+        return
     with db.engine.begin() as connection:
         connection.execute(update(Job).where(Job.id == job_id).values(progress=done, total=total))
+
+
+def progress_of(job: Job) -> tuple[int, int]:
+    return _live_progress.get(job.id, (job.progress, job.total))
 
 
 def run_job(job_id: int, task_path: str) -> None:
@@ -65,6 +76,7 @@ def run_job(job_id: int, task_path: str) -> None:
 
 def _finish(job_id: int, status: JobStatus, message: Optional[str], result: Optional[dict]) -> None:
     job = db.session.get(Job, job_id)
+    job.progress, job.total = _live_progress.pop(job_id, (job.progress, job.total))
     job.status, job.message, job.result, job.finished_at = status, message, result, utcnow()
     db.session.commit()
 

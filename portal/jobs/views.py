@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 
 from portal.extensions import db
 from portal.jobs.models import Job
+from portal.jobs.services import progress_of
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -13,6 +14,8 @@ def status(job_id: int):
     job = db.session.get(Job, job_id)
     if job is None or (job.created_by_id != current_user.id and not current_user.is_admin):
         abort(404)
+    done, total = progress_of(job)
+    percent = int(100 * done / total) if total else job.percent
     return jsonify(id=job.id, kind=job.kind, status=job.status.value, status_label=job.status.label,
-                   progress=job.progress, total=job.total, percent=job.percent, message=job.message,
+                   progress=done, total=total, percent=percent, message=job.message,
                    result=job.result)

@@ -1,8 +1,9 @@
 """Log in as each role, scoping as a person meets it, the phone layout, a roster upload."""
 import pytest
+from playwright.sync_api import expect
 
 from portal.accounts.models import Role
-from tests.browser.conftest import log_in, page_fits_width
+from tests.playwright_fixtures import log_in, page_fits_width
 from tests.helpers import PASSWORD, csv_bytes, make_community, make_estate, make_street, make_user
 
 pytestmark = pytest.mark.browser
@@ -37,7 +38,7 @@ def test_each_role_sees_its_navigation(page, live_server, district, output_dir, 
     assert role.label in page.locator(".who .badge").inner_text()
     page.screenshot(path=str(output_dir / f"nav-{role.value}.png"), full_page=True)
     page.click("text=退出")
-    assert page.locator(".flash-success").inner_text() == "您已退出登录。"
+    expect(page.locator(".flash-success")).to_have_text("您已退出登录。")
 
 
 def test_street_user_cannot_open_another_streets_estate(page, live_server, district, output_dir):

@@ -1,8 +1,9 @@
 """The operator flow in a browser: import → review a suggestion → dispatch → a street user resolves → callback."""
 import pytest
+from playwright.sync_api import expect
 
 from portal.accounts.models import Role
-from tests.browser.conftest import log_in, page_fits_width
+from tests.playwright_fixtures import log_in, page_fits_width
 from tests.helpers import PASSWORD, csv_bytes, make_community, make_estate, make_street, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.tagging]
@@ -47,15 +48,17 @@ def test_operator_to_street_to_callback(page, live_server, district, output_dir,
     assert any("充电设施" in t for t in tags), tags
     assert "桂花苑" in page.locator("#place").inner_text()
     page.screenshot(path=str(output_dir / "tickets-2-suggestion.png"), full_page=True)
-    # the operator confirms the suggestion, adding fire safety and the urgent flag
+    # the operator settles on charging + fire safety, urgent; the history says whether that confirmed or corrected
+    suggested = {t.split(" ")[0] for t in page.locator("#tags p .tag").all_inner_texts()} | ({"紧急"} if page.locator("#tags .status-urgent").count() else set())
+    tag_action = "确认主题" if suggested == {"充电设施", "消防安全", "紧急"} else "更正主题"
     page.select_option("select[name=tags-themes]", ["ev_charging", "fire_safety"])
     page.check("input[name=tags-urgent]")
     page.click("text=确认主题")
-    assert page.locator(".flash-success").inner_text() == "已保存主题。"
+    expect(page.locator(".flash-success")).to_have_text("已保存主题。")
     assert "已核对" in page.locator("#tags h2").inner_text()
     page.select_option("select[name=dispatch-street_id]", label="和平街道")
-    page.click("#actions >> text=派单")
-    assert page.locator(".flash-success").inner_text() == "已派单。"
+    page.click("#actions button:text-is('派单')")
+    expect(page.locator(".flash-success")).to_have_text("已派单。")
     page.click("text=退出")
 
     log_in(page, live_server, "heping", PASSWORD)
@@ -65,8 +68,8 @@ def test_operator_to_street_to_callback(page, live_server, district, output_dir,
     assert "张伟" not in page.content() and "13812345678" not in page.content()
     page.click("text=签收办理")
     page.fill("textarea[name=resolve-resolution]", "已清理楼道电动车，并在楼下增设充电棚")
-    page.click("#actions >> text=办结")
-    assert page.locator(".flash-success").inner_text() == "已办结。"
+    page.click("#actions button:text-is('办结')")
+    expect(page.locator(".flash-success")).to_have_text("已办结。")
     page.screenshot(path=str(output_dir / "tickets-3-resolved.png"), full_page=True)
     page.click("text=退出")
 
@@ -75,10 +78,10 @@ def test_operator_to_street_to_callback(page, live_server, district, output_dir,
     page.click("text=GD-001")
     page.select_option("select[name=callback-satisfaction]", "满意")
     page.click("text=记录回访")
-    assert page.locator(".flash-success").inner_text() == "已记录回访。"
+    expect(page.locator(".flash-success")).to_have_text("已记录回访。")
     history = page.locator("#history li").all_inner_texts()
-    assert [h.split("·")[1].split("（")[0].strip() for h in history] == [
-        "导入工单", "更正主题", "派单", "签收办理", "办结", "回访"]
+    assert [h.split("·")[1].split("（")[0].split("\n")[0].strip() for h in history] == [
+        "导入工单", tag_action, "派单", "签收办理", "办结", "回访"]
     page.screenshot(path=str(output_dir / "tickets-4-callback.png"), full_page=True)
 
     page.click(".main-nav >> text=三率考核")

@@ -1,9 +1,10 @@
 """In a browser: upload minutes, adjust the split, save, and read the tagged points by theme."""
 import pytest
+from playwright.sync_api import expect
 
 from portal.accounts.models import Role
 from portal.tickets.models import TicketStatus
-from tests.minutes.browser_support import browser, live_server, log_in, page, page_fits_width, phone  # noqa: F401
+from tests.playwright_fixtures import log_in, page_fits_width
 from tests.helpers import PASSWORD, make_community, make_estate, make_street, make_ticket, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.tagging]
@@ -89,7 +90,7 @@ def test_minutes_upload_to_tagged_points(page, live_server, district, output_dir
     page.click("text=保存并识别主题")
 
     page.wait_for_selector("#by-theme")
-    assert page.locator(".flash-success").inner_text() == "已保存 5 条要点，并识别了主题。"
+    expect(page.locator(".flash-success")).to_have_text("已保存 5 条要点，并识别了主题。")
     headings = page.locator(".theme-group h3").all_inner_texts()
     assert any("照明" in h for h in headings) and any("充电设施" in h for h in headings) and any("电梯" in h for h in headings)
     assert page.locator(".theme-group .keywords .tag").count() > 0
@@ -105,7 +106,7 @@ def test_minutes_upload_to_tagged_points(page, live_server, district, output_dir
     page.fill("input[name=owner]", "桂花物业")
     page.fill("input[name=due_on]", "2024-03-31")
     page.click("text=添加跟进事项")
-    assert page.locator(".flash-success").inner_text() == "已添加跟进事项。"
+    expect(page.locator(".flash-success")).to_have_text("已添加跟进事项。")
     assert "更换3号楼楼道灯" in page.locator("#actions-table").inner_text()
     page.locator("#closing").screenshot(path=str(output_dir / "minutes-4-closing.png"))
 

@@ -6,7 +6,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.suggestions import services
 from portal.suggestions.models import Suggestion
-from tests.minutes.browser_support import browser, live_server, page_fits_width, phone  # noqa: F401
+from tests.playwright_fixtures import page_fits_width
 from tests.helpers import make_community, make_estate, make_street, make_user
 
 pytestmark = pytest.mark.browser

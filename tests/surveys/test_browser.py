@@ -7,7 +7,7 @@ import pytest
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.surveys.services import local_today
-from tests.browser.conftest import browser, live_server, log_in, page, page_fits_width, phone  # noqa: F401
+from tests.playwright_fixtures import log_in, page_fits_width
 from tests.helpers import PASSWORD, make_community, make_estate, make_household, make_street, make_user
 from tests.surveys.builders import give_code, make_survey
 
