@@ -44,6 +44,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     from portal.demand.views import bp as demand_bp
     from portal.jobs.views import bp as jobs_bp
     from portal.minutes.views import bp as minutes_bp
+    from portal.review.views import bp as review_bp
     from portal.suggestions.views import bp as suggestions_bp, public_bp as suggestion_public_bp
     from portal.surveys.views import bp as surveys_bp, public_bp as survey_public_bp
     from portal.tickets.views import bp as tickets_bp
@@ -54,6 +55,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(demand_bp)
+    app.register_blueprint(review_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(survey_public_bp)
     app.register_blueprint(minutes_bp)

@@ -9,3 +9,4 @@ from portal.api.models import ApiKey  # noqa: F401
 from portal.surveys.models import Survey, SurveyAnswer, SurveyEstate, SurveyQuestion, SurveyResponse, SurveyResponseVersion  # noqa: F401
 from portal.minutes.models import Meeting, MeetingAction, MinutesPoint, meeting_estates  # noqa: F401
 from portal.suggestions.models import Suggestion  # noqa: F401
+from portal.review.models import ReviewFlag, TagCorrection, ThemeModel  # noqa: F401

@@ -12,10 +12,28 @@ _taggers: dict[str, object] = {}
 
 
 def model_path() -> Path:
+    """The model promoted by district_admin, else the configured or shipped default."""
     from nlp.tagger import default_model_path
 
+    promoted = _promoted_model_path()
+    if promoted is not None:
+        return promoted
     configured = current_app.config.get("THEME_MODEL_PATH")
     return Path(configured) if configured else Path(default_model_path())
+
+
+def _promoted_model_path() -> Path | None:
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.extensions import db
+    from portal.review.models import ModelStatus, ThemeModel
+
+    try:
+        path = db.session.scalar(select(ThemeModel.path).where(ThemeModel.status == ModelStatus.active))
+    except SQLAlchemyError:  # schema not migrated yet: the default model still works
+        return None
+    return Path(path) if path and Path(path).exists() else None
 
 
 def get_tagger():

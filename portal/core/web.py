@@ -29,11 +29,13 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("tickets.index", "工单", (Role.operator, Role.street_staff, Role.district_admin)),
     NavItem("tickets.kpi", "三率考核", (Role.operator, Role.street_staff, Role.district_admin)),
     NavItem("demand.dashboard", "需求分析", (Role.operator, Role.street_staff, Role.district_admin)),
+    NavItem("review.queue", "待复核", (Role.operator, Role.street_staff, Role.district_admin)),
     NavItem("surveys.index", "意愿调查", (Role.street_staff, Role.district_admin)),
     NavItem("minutes.index", "座谈会", (Role.street_staff, Role.district_admin)),
     NavItem("suggestions.index", "网上建议", (Role.street_staff, Role.district_admin)),
     NavItem("areas.index", "小区与住户", (Role.street_staff, Role.district_admin)),
     NavItem("areas.index", "地名库", (Role.operator,)),
+    NavItem("review.models", "主题模型", (Role.district_admin,)),
     NavItem("accounts.users", "用户管理", (Role.district_admin,)),
 ]
 

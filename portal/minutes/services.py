@@ -16,6 +16,7 @@ from portal.core.scoping import can_act_on_street
 from portal.core.time import utcnow
 from portal.core.workdays import to_local, to_utc_naive
 from portal.demand.models import SignalSource
+from portal.review.services import record_correction
 from portal.demand.services import SignalInput, replace_many, replace_signals, reporter_key
 from portal.extensions import db
 from portal.minutes import parsing, tags
@@ -224,6 +225,8 @@ def confirm_point_tags(actor, point: MinutesPoint, themes: Sequence[str], urgent
     replace_signals(SignalSource.minutes, point.id, point_signals(meeting, point))
     record_event(actor, "meeting.point.tags.correct" if corrected else "meeting.point.tags.confirm", point,
                  street_id=meeting.street_id, before=before, after=after, note=point.text[:2000] if corrected else None)
+    record_correction(actor, SignalSource.minutes, point.id, point.text, before, after, meeting.street_id,
+                      point.model_version)
     db.session.commit()
     return point
 

@@ -16,6 +16,7 @@ from portal.core.errors import ServiceError
 from portal.core.scoping import can_act_on_street
 from portal.core.time import utcnow
 from portal.demand.models import SignalSource
+from portal.review.services import record_correction
 from portal.demand.services import SignalInput, replace_signals, reporter_key
 from portal.extensions import db
 from portal.minutes import tags
@@ -121,5 +122,7 @@ def confirm_tags(actor, suggestion: Suggestion, themes: Sequence[str], urgent: b
     replace_signals(SignalSource.suggestion, suggestion.id, signals(suggestion))
     record_event(actor, "suggestion.tags.correct" if corrected else "suggestion.tags.confirm", suggestion,
                  before=before, after=after)
+    record_correction(actor, SignalSource.suggestion, suggestion.id, suggestion.content, before, after,
+                      suggestion.street_id, suggestion.model_version)
     db.session.commit()
     return suggestion

@@ -205,6 +205,7 @@ class SurveyAnswer(db.Model):
     themes: Mapped[list[str]] = mapped_column(JSON, default=list)  # free text, tagged
     urgent: Mapped[bool] = mapped_column(default=False)
     needs_review: Mapped[bool] = mapped_column(default=False)
+    tags_confirmed: Mapped[bool] = mapped_column(default=False)
     model_version: Mapped[Optional[str]] = mapped_column(String(64))
 
     response: Mapped[SurveyResponse] = relationship(back_populates="answers")

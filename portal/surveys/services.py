@@ -30,8 +30,9 @@ from portal.core.scoping import require_street
 from portal.core.time import utcnow
 from portal.core.workdays import to_local
 from portal.demand.models import SignalSource
-from portal.demand.services import SignalInput, replace_many, reporter_key
+from portal.demand.services import SignalInput, replace_many, replace_signals, reporter_key
 from portal.extensions import db
+from portal.review.services import record_correction
 from portal.surveys.models import (
     CONSENT_OPTIONS, SCALE_VALUES, Channel, MatterType, QuestionKind, Survey, SurveyAnswer, SurveyEstate,
     SurveyQuestion, SurveyResponse, SurveyResponseVersion, TallyScope,
@@ -836,6 +837,29 @@ def retag_answers(actor, survey: Survey) -> int:
     record_event(actor, "survey.answers.retag", survey, after={"answers": len(pending)})
     db.session.commit()
     return len(pending)
+
+
+def confirm_answer_tags(actor, answer: SurveyAnswer, themes: Sequence[str], urgent: bool) -> SurveyAnswer:
+    """Staff accept or correct the themes of a free-text answer; its demand signals follow."""
+    from portal.tickets.services import validate_themes
+
+    response = answer.response
+    require_editor(actor, response.survey.street_id)
+    if answer.text is None:
+        raise ServiceError("只有意见建议类的文字答案需要核对主题。")
+    themes = validate_themes(list(themes))
+    before = {"themes": list(answer.themes or []), "urgent": bool(answer.urgent), "needs_review": answer.needs_review}
+    answer.themes, answer.urgent, answer.needs_review, answer.tags_confirmed = themes, bool(urgent), False, True
+    after = {"themes": themes, "urgent": answer.urgent, "needs_review": False}
+    corrected = before["themes"] != themes or before["urgent"] != answer.urgent
+    replace_signals(SignalSource.survey, answer.id, answer_signals(
+        answer.question, answer, response.estate_id, response.household_id, response.submitted_at))
+    record_event(actor, "survey.answer.tags.correct" if corrected else "survey.answer.tags.confirm", answer,
+                 street_id=response.survey.street_id, before=before, after=after)
+    record_correction(actor, SignalSource.survey, answer.id, answer.text, before, after, response.survey.street_id,
+                      answer.model_version)
+    db.session.commit()
+    return answer
 
 
 def record_export(actor, survey: Survey, rows: int) -> None:

@@ -19,6 +19,7 @@ from portal.core.tagging import tag_texts
 from portal.core.time import utcnow
 from portal.core.workdays import add_working_days
 from portal.demand.models import SignalSource
+from portal.review.services import record_correction
 from portal.demand.services import SignalInput, replace_signals, reporter_key
 from portal.extensions import db
 from portal.tickets.models import (
@@ -203,6 +204,8 @@ def confirm_tags(actor, ticket: Ticket, themes: Sequence[str], urgent: bool) -> 
     record_event(actor, "ticket.tags.correct" if corrected else "ticket.tags.confirm", ticket, before=before,
                  after={"themes": themes, "urgent": ticket.urgent, "needs_review": False},
                  note=tag_text_of(ticket)[:2000] if corrected else None)
+    record_correction(actor, SignalSource.hotline, ticket.id, tag_text_of(ticket), before,
+                      {"themes": themes, "urgent": ticket.urgent}, ticket.street_id, ticket.model_version)
     sync_signals(ticket)
     db.session.commit()
     return ticket
