@@ -119,3 +119,29 @@ def test_discarding_deletes_the_candidate_file(client, world, tmp_path):
     assert model.status == ModelStatus.discarded and not Path(path).exists()
     response = client.post(f"/review/models/{model.id}/promote", follow_redirects=True)
     assert "只有待决定的模型可以启用。" in response.get_data(as_text=True)
+
+
+def test_with_redis_the_retraining_job_goes_on_the_queue(app, world):
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+    from rq import Queue
+
+    from portal.jobs.services import QUEUE_NAME
+    from portal.review.services import RETRAIN_TASK, start_retraining
+
+    redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        redis.ping()
+    except RedisDown:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    app.config.update(JOBS_INLINE=False, REDIS_URL="redis://127.0.0.1:6379/0")
+    queue = Queue(QUEUE_NAME, connection=redis)
+    job = start_retraining(world["admin"])
+    try:
+        queued = [j for j in queue.jobs if j.args == (job.id, RETRAIN_TASK)]
+        assert len(queued) == 1 and queued[0].func_name == "portal.jobs.worker.run_in_app"
+        assert db.session.get(Job, job.id).status == JobStatus.queued
+    finally:
+        for j in queue.jobs:
+            if j.args and j.args[0] == job.id:
+                j.delete()
