@@ -110,18 +110,15 @@ def _xlsx_rows(data: bytes, formulas: set, max_rows: int) -> Iterable[list[Any]]
         raise TableError("无法读取 Excel 文件，文件可能已损坏或不是 .xlsx 格式。") from exc
     try:
         sheet = workbook.worksheets[0]
-        for line, row in enumerate(sheet.iter_rows(values_only=False), start=1):
+        # With data_only=False a formula cell's value is its formula text ("=SUM(A1:A3)"): plain values
+        # are enough to spot formulas, and much faster than cell objects.
+        for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             if line > max_rows + 10000:  # far past any sane file: stop reading
                 break
-            values = []
-            for index, cell in enumerate(row):
-                value = getattr(cell, "value", None)
-                if getattr(cell, "data_type", None) == "f" or (
-                    isinstance(value, str) and value.startswith("=")
-                ):
+            for index, value in enumerate(row):
+                if isinstance(value, str) and value.startswith("="):
                     formulas.add((line, index))
-                values.append(value)
-            yield values
+            yield list(row)
     except Exception as exc:  # openpyxl raises many kinds on corrupt sheets
         raise TableError("Excel 文件内容损坏，无法读取。") from exc
     finally:
