@@ -88,14 +88,19 @@ def mask_id_card(number: str) -> str:
 _ID_RE = re.compile(r"(?<![0-9０-９])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![0-9０-９Xx])")
 _MOBILE_RE = re.compile(r"(?<![0-9０-９])(?:(?:\+|00)?86[\s-]?)?1[3-9][0-9](?:[\s-]?[0-9]{4}){2}(?![0-9０-９])")
 _LANDLINE_RE = re.compile(
-    r"(?<![0-9０-９])(?:\(0[0-9]{2,3}\)\s?|0[0-9]{2,3}[\s-]?)[1-9][0-9]{6,7}(?:-[0-9]{1,5})?(?![0-9０-９])"
+    r"(?<![0-9０-９])(?:\(0[0-9]{2,3}\)\s?|0[0-9]{2,3}[\s-]?)[1-9][0-9]{2,3}[\s-]?[0-9]{4}(?:-[0-9]{1,5})?(?![0-9０-９])"
     r"|(?<=电话)[:：]?\s*[2-9][0-9]{6,7}(?![0-9０-９])"
     r"|(?<=座机)[:：]?\s*[2-9][0-9]{6,7}(?![0-9０-９])"
 )
+# the candidate name is in a look-ahead, so that after a cue followed by no name the scan resumes right
+# after the cue (来电人姓名：周杰 – the cue 姓名 is found too)
 _CUE_RE = re.compile(
-    "(" + "|".join(sorted(NAME_CUES, key=len, reverse=True)) + r")([:：\s]*)"
-    r"((?:" + "|".join(_COMPOUND_SURNAMES) + r")?[\u4e00-\u9fff]{1,3})"
+    "(" + "|".join(sorted(NAME_CUES, key=len, reverse=True)) + r")(?=([:：\s]*)"
+    r"((?:" + "|".join(_COMPOUND_SURNAMES) + r")?[\u4e00-\u9fff]{1,3}))"
 )
+# full-width digits, X and separators map 1:1 onto ASCII, so matches found in the mapped copy have the
+# same positions in the original text
+_FW_NUMBER = str.maketrans("０１２３４５６７８９ｘＸ＋－（）　", "0123456789xX+-() ")
 
 
 def _name_len(candidate: str) -> int:
@@ -122,19 +127,39 @@ def _name_len(candidate: str) -> int:
 
 
 def mask_text(text: str | None) -> str:
-    """Mask mobile numbers, landlines, ID-card numbers and names after 来电人/联系人/业主/反映人 …"""
+    """Mask mobile numbers, landlines, ID-card numbers and names after 来电人/联系人/业主/反映人 …
+
+    Numbers written with full-width digits (１３８…) are masked too; the rest of the text is unchanged.
+    """
     if not text:
         return text or ""
-    out = _ID_RE.sub(lambda m: mask_id_card(m.group(0)), text)
-    out = _MOBILE_RE.sub(lambda m: mask_phone(m.group(0)), out)
-    out = _LANDLINE_RE.sub(lambda m: mask_phone(m.group(0)), out)
+    chars = list(text)
+    ascii_copy = text.translate(_FW_NUMBER)  # same length as text
+    taken = [False] * len(text)
+    for rx, masker in ((_ID_RE, mask_id_card), (_MOBILE_RE, mask_phone), (_LANDLINE_RE, mask_phone)):
+        for m in rx.finditer(ascii_copy):
+            a, b = m.span()
+            if any(taken[a:b]):
+                continue
+            masked = masker(m.group(0))
+            if len(masked) != b - a:  # pragma: no cover - maskers keep the length
+                continue
+            for i, ch in enumerate(masked, start=a):
+                if ch == "*":
+                    chars[i] = "*"
+                taken[i] = True
+    out = "".join(chars)
 
-    def _name(m: re.Match) -> str:
-        cue, sep, cand = m.group(1), m.group(2), m.group(3)
-        k = _name_len(cand)
+    pieces, last = [], 0
+    for m in _CUE_RE.finditer(out):
+        start = m.start(3)
+        if start < last:
+            continue
+        k = _name_len(m.group(3))
         if k == 0:
-            return m.group(0)
-        return m.group(0)[: m.start(3) - m.start(0)] + mask_name(cand[:k]) + cand[k:]
-
-    out = _CUE_RE.sub(_name, out)
-    return out
+            continue
+        pieces.append(out[last:start])
+        pieces.append(mask_name(out[start : start + k]))
+        last = start + k
+    pieces.append(out[last:])
+    return "".join(pieces)
