@@ -2,17 +2,22 @@
 
 Rows are derived: a source record's signals are replaced whenever its themes, estate or status change,
 so counts always follow the records they come from.
+
+`DemandDailyCount` is the dashboard's rollup: signals counted per local day, estate, theme, source and
+urgent flag. It is derived from `demand_signals` again (services.replace_many recomputes the touched
+estate-days in the same transaction), so every dashboard figure equals a count over the signal rows.
 """
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Float, ForeignKey, Index, String
+from sqlalchemy import Date, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.time import utcnow
+from portal.core.workdays import to_local
 from portal.extensions import db
 
 
@@ -27,6 +32,16 @@ class SignalSource(str, enum.Enum):
         return {"hotline": "12345 热线", "survey": "意愿调查", "minutes": "座谈会", "suggestion": "网上建议"}[self.value]
 
 
+def local_day_of(occurred_at: datetime) -> date:
+    """The Asia/Shanghai calendar day of a naive-UTC instant: the day a signal is counted on."""
+    return to_local(occurred_at).date()
+
+
+def _default_local_day(context) -> Optional[date]:
+    occurred = context.get_current_parameters().get("occurred_at")
+    return local_day_of(occurred) if occurred else None
+
+
 class DemandSignal(db.Model):
     __tablename__ = "demand_signals"
     __table_args__ = (
@@ -34,6 +49,10 @@ class DemandSignal(db.Model):
         Index("ix_demand_signals_street_time", "street_id", "occurred_at"),
         Index("ix_demand_signals_estate_theme_time", "estate_id", "theme", "occurred_at"),
         Index("ix_demand_signals_theme_time", "theme", "occurred_at"),
+        # recomputing the rollup of touched estate-days
+        Index("ix_demand_signals_estate_day", "estate_id", "local_day"),
+        # representative records: newest first, urgent first, per theme
+        Index("ix_demand_signals_theme_urgent_time", "theme", "urgent", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,11 +62,34 @@ class DemandSignal(db.Model):
     street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"))  # copied from the estate for scoping
     theme: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime]
+    local_day: Mapped[date] = mapped_column(Date, default=_default_local_day)  # local date of occurred_at
     urgent: Mapped[bool] = mapped_column(default=False)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     reporter_key: Mapped[str] = mapped_column(String(64))  # one per reporter per theme per 30 days (§6)
     model_version: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def street_clause(cls, street_id: int):
+        return cls.street_id == street_id
+
+
+class DemandDailyCount(db.Model):
+    """n = the number of demand_signals rows with these values (kept exact by services.replace_many)."""
+    __tablename__ = "demand_daily_counts"
+    __table_args__ = (
+        Index("ix_demand_daily_counts_day", "local_day", "theme"),
+        Index("ix_demand_daily_counts_street_day", "street_id", "local_day"),
+        Index("ix_demand_daily_counts_theme_day", "theme", "local_day"),
+    )
+
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    theme: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[SignalSource] = mapped_column(db.Enum(SignalSource, native_enum=False, length=16), primary_key=True)
+    urgent: Mapped[bool] = mapped_column(primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), primary_key=True)
+    n: Mapped[int]
 
     @classmethod
     def street_clause(cls, street_id: int):

@@ -1,17 +1,27 @@
-"""Writing demand signals. Callers are the domain services that own the source records."""
+"""Writing demand signals. Callers are the domain services that own the source records.
+
+Every write of signals goes through `replace_many`, which also keeps the dashboard's rollup
+(`demand_daily_counts`) exact: after deleting and inserting a batch of records' signals it recomputes the
+rollup rows of every (estate, local day) the batch touched — old days and new — from the signal rows
+themselves, in the same transaction.
+"""
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterable, Optional, Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from portal.areas.models import Estate
+from portal.audit.services import record_event
 from portal.core.time import utcnow
-from portal.demand.models import DemandSignal, SignalSource
+from portal.demand.models import DemandDailyCount, DemandSignal, SignalSource, local_day_of
 from portal.extensions import db
+
+CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -34,8 +44,8 @@ def reporter_key(kind: str, value: object) -> str:
 def _street_of(estate_ids: Iterable[int]) -> dict[int, int]:
     ids = sorted(set(estate_ids))
     streets: dict[int, int] = {}
-    for start in range(0, len(ids), 900):
-        streets.update(db.session.execute(select(Estate.id, Estate.street_id).where(Estate.id.in_(ids[start:start + 900]))).all())
+    for start in range(0, len(ids), CHUNK):
+        streets.update(db.session.execute(select(Estate.id, Estate.street_id).where(Estate.id.in_(ids[start:start + CHUNK]))).all())
     return streets
 
 
@@ -45,18 +55,62 @@ def replace_signals(source: SignalSource, record_id: object, signals: Sequence[S
 
 
 def replace_many(source: SignalSource, by_record: dict[str, Sequence[SignalInput]]) -> None:
-    """Bulk form for imports: one DELETE per 900 records and one INSERT for all rows. No commit."""
+    """Bulk form for imports: one DELETE per 900 records and one INSERT for all rows, then the rollup of
+    the touched estate-days is recomputed. No commit."""
     record_ids = list(by_record)
-    for start in range(0, len(record_ids), 900):
-        db.session.execute(delete(DemandSignal).where(DemandSignal.source == source,
-                                                      DemandSignal.record_id.in_(record_ids[start:start + 900])))
+    touched: set[tuple[int, date]] = set()
+    for start in range(0, len(record_ids), CHUNK):
+        chunk = record_ids[start:start + CHUNK]
+        where = (DemandSignal.source == source, DemandSignal.record_id.in_(chunk))
+        touched.update(tuple(r) for r in db.session.execute(
+            select(DemandSignal.estate_id, DemandSignal.local_day).where(*where).distinct()))
+        db.session.execute(delete(DemandSignal).where(*where))
     streets = _street_of(s.estate_id for signals in by_record.values() for s in signals)
     now = utcnow()
     rows = [
         {"source": source, "record_id": record_id, "estate_id": s.estate_id, "street_id": streets[s.estate_id],
-         "theme": s.theme, "occurred_at": s.occurred_at, "urgent": s.urgent, "weight": s.weight,
-         "reporter_key": s.reporter_key, "model_version": s.model_version, "created_at": now}
+         "theme": s.theme, "occurred_at": s.occurred_at, "local_day": local_day_of(s.occurred_at),
+         "urgent": s.urgent, "weight": s.weight, "reporter_key": s.reporter_key,
+         "model_version": s.model_version, "created_at": now}
         for record_id, signals in by_record.items() for s in signals if s.estate_id in streets
     ]
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(DemandSignal), rows[start:start + 5000])
+    touched.update((r["estate_id"], r["local_day"]) for r in rows)
+    refresh_rollup(touched)
+
+
+_GROUP = (DemandSignal.estate_id, DemandSignal.local_day, DemandSignal.theme, DemandSignal.source,
+          DemandSignal.urgent, DemandSignal.street_id)
+_ROLLUP_COLUMNS = ["estate_id", "local_day", "theme", "source", "urgent", "street_id", "n"]
+
+
+def refresh_rollup(estate_days: Iterable[tuple[int, date]]) -> None:
+    """Recompute the rollup rows of these (estate, local day) pairs from demand_signals. No commit."""
+    by_estate: dict[int, set[date]] = defaultdict(set)
+    for estate_id, day in estate_days:
+        by_estate[estate_id].add(day)
+    for estate_id, days in sorted(by_estate.items()):
+        ordered = sorted(days)
+        for start in range(0, len(ordered), 400):
+            chunk = ordered[start:start + 400]
+            db.session.execute(delete(DemandDailyCount).where(DemandDailyCount.estate_id == estate_id,
+                                                              DemandDailyCount.local_day.in_(chunk)))
+            counts = (select(*_GROUP, func.count()).where(DemandSignal.estate_id == estate_id,
+                                                         DemandSignal.local_day.in_(chunk)).group_by(*_GROUP))
+            db.session.execute(insert(DemandDailyCount).from_select(_ROLLUP_COLUMNS, counts))
+
+
+def rebuild_rollup() -> int:
+    """Recompute the whole rollup from demand_signals (after a bulk load outside replace_many). No commit."""
+    db.session.execute(delete(DemandDailyCount))
+    counts = select(*_GROUP, func.count()).group_by(*_GROUP).order_by(DemandSignal.local_day)
+    db.session.execute(insert(DemandDailyCount).from_select(_ROLLUP_COLUMNS, counts))
+    return db.session.scalar(select(func.count()).select_from(DemandDailyCount)) or 0
+
+
+def record_export(actor, kind: str, filters_note: str, rows: int) -> None:
+    """Log a dashboard export or a printed brief (who, what, with which filters)."""
+    record_event(actor, "export", object_type="demand", street_id=getattr(actor, "street_id", None),
+                 note=f"{kind}: {rows} 行; 筛选 {filters_note[:500]}")
+    db.session.commit()
