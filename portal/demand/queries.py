@@ -1,20 +1,21 @@
 """Demand aggregates for street offices (issue 7). Every query goes through the scoping helper.
 
-Periods are counted in local time (Asia/Shanghai): timestamps are stored as naive UTC, so the SQL
-shifts them by 8 hours before truncating to a week or a month.
+Periods are counted in local time (Asia/Shanghai). The counts (total, distribution, trend, heat map,
+hot spots) read the `demand_daily_counts` rollup, which is keyed by the signal's local day; the
+representative records read the raw signal rows.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import Select, case, func, select, text
 
-from portal.areas.models import Estate
-from portal.core.scoping import scoped
+from portal.areas.models import Estate, Street
+from portal.core.scoping import scoped, street_limit
 from portal.core.workdays import to_utc_naive
-from portal.demand.models import DemandSignal, SignalSource
+from portal.demand.models import DemandDailyCount, DemandSignal, SignalSource
 from portal.extensions import db
 
 LOCAL_OFFSET_HOURS = 8
@@ -22,6 +23,15 @@ HOT_SPOT_MIN_COUNT = 5
 HOT_SPOT_FACTOR = 2.0
 HOT_SPOT_MARGIN = 3
 BASELINE_WEEKS = 8
+DEFAULT_DAYS = 90
+MAX_DAYS = 3 * 366
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _known_theme(code: str) -> bool:
+    from nlp.themes import THEMES
+
+    return any(t.code == code for t in THEMES)
 
 
 @dataclass
@@ -34,29 +44,74 @@ class DemandFilters:
     source: Optional[SignalSource] = None
     urgent: bool = False
 
+    warnings: list[str] = field(default_factory=list, compare=False)
+
     @classmethod
     def from_args(cls, args, today: Optional[date] = None) -> "DemandFilters":
+        """Read the query string; anything unreadable falls back to a default and says so in `warnings`."""
         today = today or date.today()
+        warnings: list[str] = []
 
         def day(name, default):
-            try:
-                return date.fromisoformat(args.get(name)) if args.get(name) else default
-            except ValueError:
+            value = (args.get(name) or "").strip()
+            if not value:
                 return default
+            try:
+                parsed = date.fromisoformat(value)
+            except ValueError:
+                warnings.append(f"日期“{value[:20]}”无法识别，已改用默认日期。")
+                return default
+            if not EARLIEST <= parsed <= LATEST:
+                warnings.append(f"日期 {parsed.isoformat()} 超出范围，已改用默认日期。")
+                return default
+            return parsed
 
         def number(name):
-            value = args.get(name, "")
-            return int(value) if value.isdigit() else None
+            value = (args.get(name) or "").strip()
+            if not value:
+                return None
+            if value.isdigit() and 0 < int(value) < 2**31:
+                return int(value)
+            warnings.append(f"参数 {name}=“{value[:20]}”无效，已忽略。")
+            return None
 
         date_to = day("date_to", today)
-        date_from = day("date_from", date_to - timedelta(days=89))
+        date_from = day("date_from", date_to - timedelta(days=DEFAULT_DAYS - 1))
         if date_from > date_to:
             date_from, date_to = date_to, date_from
+        if (date_to - date_from).days > MAX_DAYS:
+            date_from = date_to - timedelta(days=MAX_DAYS)
+            warnings.append(f"时间范围最长 {MAX_DAYS // 365} 年，已从 {date_from.isoformat()} 起统计。")
         source = args.get("source") or None
+        if source and source not in SignalSource.__members__:
+            warnings.append("来源无效，已显示全部来源。")
+        theme = args.get("theme") or None
+        if theme and not _known_theme(theme):
+            warnings.append("主题无效，已显示全部主题。")
+            theme = None
         return cls(date_from=date_from, date_to=date_to, street_id=number("street_id"), estate_id=number("estate_id"),
-                   theme=args.get("theme") or None,
-                   source=SignalSource(source) if source in SignalSource.__members__ else None,
-                   urgent=args.get("urgent") == "1")
+                   theme=theme, source=SignalSource(source) if source in SignalSource.__members__ else None,
+                   urgent=args.get("urgent") == "1", warnings=warnings)
+
+    def for_user(self, user) -> "DemandFilters":
+        """The filters this user may apply: a street office stays in its own street, and an estate or
+        street the user may not see (or that does not exist) is dropped with a note, never shown."""
+        limit = street_limit(user)
+        street_id, estate_id, warnings = self.street_id, self.estate_id, list(self.warnings)
+        if limit is not None and street_id not in (None, limit):
+            street_id = None
+            warnings.append("只能查看本街道的数据，已显示本街道。")
+        elif street_id is not None and limit is None and db.session.get(Street, street_id) is None:
+            street_id = None
+            warnings.append("找不到该街道，已显示全部街道。")
+        if estate_id is not None:
+            estate_street = db.session.scalar(scoped(select(Estate.street_id).where(Estate.id == estate_id), Estate, user))
+            if estate_street is None:
+                estate_id = None
+                warnings.append("找不到该小区，已显示全部小区。")
+            elif street_id is not None and estate_street != street_id:
+                street_id = estate_street
+        return replace(self, street_id=street_id, estate_id=estate_id, warnings=warnings)
 
     @property
     def utc_start(self) -> datetime:
@@ -95,14 +150,34 @@ def _where(stmt: Select, filters: DemandFilters, user, *, with_dates: bool = Tru
     return stmt
 
 
+Rollup = DemandDailyCount
+
+
+def _where_rollup(stmt: Select, filters: DemandFilters, user, *, with_dates: bool = True) -> Select:
+    stmt = scoped(stmt, Rollup, user)
+    if with_dates:
+        stmt = stmt.where(Rollup.local_day >= filters.date_from, Rollup.local_day <= filters.date_to)
+    if filters.street_id:
+        stmt = stmt.where(Rollup.street_id == filters.street_id)
+    if filters.estate_id:
+        stmt = stmt.where(Rollup.estate_id == filters.estate_id)
+    if filters.theme:
+        stmt = stmt.where(Rollup.theme == filters.theme)
+    if filters.source:
+        stmt = stmt.where(Rollup.source == filters.source)
+    if filters.urgent:
+        stmt = stmt.where(Rollup.urgent.is_(True))
+    return stmt
+
+
 def total(filters: DemandFilters, user) -> int:
-    return db.session.scalar(_where(select(func.count()).select_from(DemandSignal), filters, user)) or 0
+    return int(db.session.scalar(_where_rollup(select(func.sum(Rollup.n)), filters, user)) or 0)
 
 
 def theme_distribution(filters: DemandFilters, user) -> list[tuple[str, int]]:
-    count = func.count().label("n")
-    stmt = _where(select(DemandSignal.theme, count), filters, user).group_by(DemandSignal.theme)
-    return [(theme, n) for theme, n in db.session.execute(stmt.order_by(count.desc(), DemandSignal.theme))]
+    count = func.sum(Rollup.n).label("n")
+    stmt = _where_rollup(select(Rollup.theme, count), filters, user).group_by(Rollup.theme)
+    return [(theme, int(n)) for theme, n in db.session.execute(stmt.order_by(count.desc(), Rollup.theme))]
 
 
 def local_period(column, granularity: str):
@@ -117,11 +192,13 @@ def local_period(column, granularity: str):
 
 
 def trend(filters: DemandFilters, user, granularity: str = "week") -> list[tuple[str, int]]:
-    """Counts per local week or month, with empty periods filled in as zero."""
+    """Counts per local week (starting Monday) or month, with empty periods filled in as zero."""
     granularity = "month" if granularity == "month" else "week"
-    period = local_period(DemandSignal.occurred_at, granularity).label("period")
-    stmt = _where(select(period, func.count()), filters, user).group_by(period).order_by(period)
-    counts = {str(p): n for p, n in db.session.execute(stmt)}
+    stmt = _where_rollup(select(Rollup.local_day, func.sum(Rollup.n)), filters, user).group_by(Rollup.local_day)
+    counts: dict[str, int] = {}
+    for day, n in db.session.execute(stmt):
+        start = day - timedelta(days=day.weekday()) if granularity == "week" else day.replace(day=1)
+        counts[start.isoformat()] = counts.get(start.isoformat(), 0) + int(n)
     return [(p, counts.get(p, 0)) for p in _periods(filters.date_from, filters.date_to, granularity)]
 
 
@@ -154,11 +231,15 @@ class HeatCell:
 
 def heat_map(filters: DemandFilters, user) -> list[HeatCell]:
     """Estate × theme counts, with the rate per 100 households."""
-    stmt = (_where(select(DemandSignal.estate_id, DemandSignal.theme, func.count()), filters, user)
-            .group_by(DemandSignal.estate_id, DemandSignal.theme))
-    counts = db.session.execute(stmt).all()
-    estates = {e.id: e for e in db.session.scalars(select(Estate).where(Estate.id.in_({r[0] for r in counts})))}
-    return [HeatCell(estate_id, estates[estate_id].name, estates[estate_id].household_count, theme, n)
+    stmt = (_where_rollup(select(Rollup.estate_id, Rollup.theme, func.sum(Rollup.n)), filters, user)
+            .group_by(Rollup.estate_id, Rollup.theme))
+    counts = [(e, t, int(n)) for e, t, n in db.session.execute(stmt)]
+    estates = {}
+    ids = sorted({r[0] for r in counts})
+    for start in range(0, len(ids), 900):
+        estates.update((i, (name, households)) for i, name, households in db.session.execute(
+            select(Estate.id, Estate.name, Estate.household_count).where(Estate.id.in_(ids[start:start + 900]))))
+    return [HeatCell(estate_id, estates[estate_id][0], estates[estate_id][1], theme, n)
             for estate_id, theme, n in counts]
 
 
@@ -183,18 +264,17 @@ def is_hot(current: int, baseline_mean: float) -> bool:
 def hot_spots(filters: DemandFilters, user) -> list[HotSpot]:
     """(estate, theme) pairs whose count in the 7 days ending at date_to is well above their own
     weekly mean over the 8 weeks before."""
-    end = filters.utc_end
-    week_start = end - timedelta(days=7)
+    week_start = filters.date_to - timedelta(days=6)
     base_start = week_start - timedelta(weeks=BASELINE_WEEKS)
-    in_week = func.sum(case((DemandSignal.occurred_at >= week_start, 1), else_=0))
-    stmt = (_where(select(DemandSignal.estate_id, DemandSignal.theme, in_week, func.count()), filters, user,
-                   with_dates=False)
-            .where(DemandSignal.occurred_at >= base_start, DemandSignal.occurred_at < end)
-            .group_by(DemandSignal.estate_id, DemandSignal.theme))
+    in_week = func.sum(case((Rollup.local_day >= week_start, Rollup.n), else_=0))
+    stmt = (_where_rollup(select(Rollup.estate_id, Rollup.theme, in_week, func.sum(Rollup.n)), filters, user,
+                          with_dates=False)
+            .where(Rollup.local_day >= base_start, Rollup.local_day <= filters.date_to)
+            .group_by(Rollup.estate_id, Rollup.theme))
     spots = []
     for estate_id, theme, current, both in db.session.execute(stmt):
         current = int(current or 0)
-        mean = (both - current) / BASELINE_WEEKS
+        mean = (int(both) - current) / BASELINE_WEEKS
         if is_hot(current, mean):
             spots.append((estate_id, theme, current, mean))
     names = dict(db.session.execute(select(Estate.id, Estate.name).where(Estate.id.in_({s[0] for s in spots}))).all())
@@ -206,4 +286,11 @@ def records_for_theme(filters: DemandFilters, user, theme: str, limit: int = 5) 
     stmt = (_where(select(DemandSignal.source, DemandSignal.record_id), filters, user)
             .where(DemandSignal.theme == theme)
             .order_by(DemandSignal.urgent.desc(), DemandSignal.occurred_at.desc()).limit(limit))
+    return [(source, record_id) for source, record_id in db.session.execute(stmt)]
+
+
+def recent_records(filters: DemandFilters, user, limit: int = 10) -> list[tuple[SignalSource, str]]:
+    """The newest records in the filters, any theme."""
+    stmt = (_where(select(DemandSignal.source, DemandSignal.record_id), filters, user)
+            .order_by(DemandSignal.occurred_at.desc()).limit(limit))
     return [(source, record_id) for source, record_id in db.session.execute(stmt)]
