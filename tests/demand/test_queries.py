@@ -1,4 +1,5 @@
-"""Every aggregate equals a count computed directly from the signal rows; the hot-spot rule; scoping."""
+"""Every aggregate equals a count computed directly from the signal rows — also after records' signals are
+replaced or removed, since the dashboard reads the rollup that replace_many keeps; the hot-spot rule; scoping."""
 import random
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -11,6 +12,8 @@ from portal.core.workdays import to_local, to_utc_naive
 from portal.demand import queries
 from portal.demand.models import DemandSignal, SignalSource
 from portal.demand.queries import DemandFilters
+from portal.demand.models import DemandDailyCount
+from portal.demand.services import SignalInput, rebuild_rollup, replace_many, replace_signals
 from portal.extensions import db
 from tests.helpers import make_community, make_estate, make_street, make_user
 
@@ -33,7 +36,10 @@ def world(app):
                      "street_id": estate.street_id, "theme": rng.choice(THEMES), "urgent": rng.random() < 0.1,
                      "occurred_at": to_utc_naive(local), "reporter_key": f"r{i % 300}", "weight": 1.0,
                      "created_at": datetime(2026, 11, 21)})
-    db.session.execute(insert(DemandSignal), rows)
+    for source in SignalSource:  # written the way every source domain writes them
+        replace_many(source, {r["record_id"]: [SignalInput(r["estate_id"], r["theme"], r["occurred_at"], r["reporter_key"],
+                                                           urgent=r["urgent"])]
+                              for r in rows if r["source"] == source})
     db.session.commit()
     return {"heping": heping, "xinhua": xinhua, "estates": estates, "rows": rows,
             "admin": make_user(Role.district_admin), "staff": make_user(Role.street_staff, street=heping)}
@@ -107,6 +113,8 @@ def test_a_signal_just_after_local_midnight_counts_for_the_new_week(app):
     # Monday 2026-11-16 00:30 local = Sunday 2026-11-15 16:30 UTC
     db.session.add(DemandSignal(source=SignalSource.hotline, record_id="1", estate_id=estate.id, street_id=street.id,
                                 theme="parking", occurred_at=datetime(2026, 11, 15, 16, 30), reporter_key="x"))
+    db.session.flush()
+    rebuild_rollup()
     db.session.commit()
     filters = DemandFilters.from_args({"date_from": "2026-11-09", "date_to": "2026-11-20"}, today=TODAY)
     assert queries.trend(filters, make_user(Role.district_admin)) == [("2026-11-09", 0), ("2026-11-16", 1)]
@@ -137,6 +145,7 @@ def test_hot_spots_found_and_explained(app):
         {"source": SignalSource.hotline, "record_id": str(i), "estate_id": estate.id, "street_id": street.id,
          "theme": theme, "occurred_at": to_utc_naive(at), "reporter_key": str(i), "urgent": False, "weight": 1.0,
          "created_at": end} for i, (at, theme) in enumerate(rows)])
+    rebuild_rollup()
     db.session.commit()
     filters = DemandFilters.from_args({"date_to": "2026-11-20"}, today=TODAY)
     spots = queries.hot_spots(filters, make_user(Role.district_admin))
@@ -144,3 +153,105 @@ def test_hot_spots_found_and_explained(app):
     assert spots[0].explanation == "本期 14 件，过去 8 周均值 3.0"
     other_street = make_user(Role.street_staff, street=make_street())
     assert queries.hot_spots(filters, other_street) == []
+
+
+def signal_rows():
+    return [{"source": s.source, "record_id": s.record_id, "estate_id": s.estate_id, "street_id": s.street_id,
+             "theme": s.theme, "urgent": s.urgent, "occurred_at": s.occurred_at, "local_day": s.local_day}
+            for s in db.session.scalars(select(DemandSignal))]
+
+
+def assert_aggregates_match(world, rows):
+    for args in FILTER_CASES + [{"estate_id": str(world["estates"][1].id)}]:
+        filters = DemandFilters.from_args(args, today=TODAY)
+        for user, street_id in ((world["admin"], None), (world["staff"], world["heping"].id)):
+            expected = direct(rows, filters, street_id)
+            assert queries.total(filters, user) == len(expected), args
+            assert dict(queries.theme_distribution(filters, user)) == dict(Counter(r["theme"] for r in expected)), args
+            cells = {(c.estate_id, c.theme): c.count for c in queries.heat_map(filters, user)}
+            assert cells == dict(Counter((r["estate_id"], r["theme"]) for r in expected)), args
+            weekly = Counter()
+            for r in expected:
+                day = to_local(r["occurred_at"]).date()
+                weekly[(day - timedelta(days=day.weekday())).isoformat()] += 1
+            assert {p: n for p, n in queries.trend(filters, user) if n} == dict(weekly), args
+
+
+def rollup_equals_group_by():
+    from sqlalchemy import func
+
+    grouped = {tuple(r[:-1]): r[-1] for r in db.session.execute(
+        select(DemandSignal.estate_id, DemandSignal.local_day, DemandSignal.theme, DemandSignal.source,
+               DemandSignal.urgent, DemandSignal.street_id, func.count())
+        .group_by(DemandSignal.estate_id, DemandSignal.local_day, DemandSignal.theme, DemandSignal.source,
+                  DemandSignal.urgent, DemandSignal.street_id))}
+    rollup = {(r.estate_id, r.local_day, r.theme, r.source, r.urgent, r.street_id): r.n
+              for r in db.session.scalars(select(DemandDailyCount))}
+    return rollup == grouped
+
+
+def test_local_day_is_the_shanghai_date_of_each_signal(world):
+    rows = signal_rows()
+    assert rows and all(r["local_day"] == to_local(r["occurred_at"]).date() for r in rows)
+    assert rollup_equals_group_by()
+
+
+def test_rollup_stays_exact_when_signals_are_replaced_or_removed(world):
+    rng = random.Random(11)
+    hotline = [r for r in world["rows"] if r["source"] == SignalSource.hotline]
+    changed, removed = hotline[:60], hotline[60:90]
+    guihua, xiangyang, xinhuali = world["estates"]
+    # re-tagged, moved to another estate (and street), another day, two themes instead of one
+    replace_many(SignalSource.hotline, {
+        r["record_id"]: [SignalInput(rng.choice([guihua, xinhuali]).id, theme, r["occurred_at"] - timedelta(days=rng.randint(0, 40)),
+                                     r["reporter_key"], urgent=not r["urgent"]) for theme in ("elevator", "parking")]
+        for r in changed})
+    replace_many(SignalSource.hotline, {r["record_id"]: [] for r in removed})
+    replace_signals(SignalSource.minutes, "new-point", [SignalInput(xiangyang.id, "drainage", datetime(2026, 11, 19, 18, 0), "k")])
+    db.session.commit()
+    rows = signal_rows()
+    assert len(rows) == len(world["rows"]) + 60 - 30 + 1
+    assert rollup_equals_group_by()
+    assert_aggregates_match(world, rows)
+    # and removing every signal of a source leaves no count behind
+    replace_many(SignalSource.survey, {r["record_id"]: [] for r in world["rows"] if r["source"] == SignalSource.survey})
+    db.session.commit()
+    assert rollup_equals_group_by()
+    assert queries.total(DemandFilters.from_args({"source": "survey"}, today=TODAY), world["admin"]) == 0
+    assert_aggregates_match(world, signal_rows())
+
+
+def test_rebuild_rollup_equals_the_kept_rollup(world):
+    before = {(r.estate_id, r.local_day, r.theme, r.source, r.urgent): r.n for r in db.session.scalars(select(DemandDailyCount))}
+    rebuild_rollup()
+    db.session.commit()
+    after = {(r.estate_id, r.local_day, r.theme, r.source, r.urgent): r.n for r in db.session.scalars(select(DemandDailyCount))}
+    assert before == after and sum(after.values()) == len(world["rows"])
+
+
+def test_street_staff_cannot_widen_the_scope_with_another_streets_ids(world):
+    xinhua_estate = world["estates"][2]
+    staff = world["staff"]
+    own = DemandFilters.from_args({}, today=TODAY).for_user(staff)
+    for args in ({"street_id": str(world["xinhua"].id)}, {"estate_id": str(xinhua_estate.id)},
+                 {"street_id": str(world["xinhua"].id), "estate_id": str(xinhua_estate.id)}):
+        filters = DemandFilters.from_args(args, today=TODAY).for_user(staff)
+        assert filters.street_id is None and filters.estate_id is None and filters.warnings
+        assert queries.total(filters, staff) == queries.total(own, staff) == len(direct(world["rows"], own, world["heping"].id))
+        assert xinhua_estate.id not in {c.estate_id for c in queries.heat_map(filters, staff)}
+    # even unchecked filters never leak: the scope is applied on every query
+    raw = DemandFilters.from_args({"estate_id": str(xinhua_estate.id)}, today=TODAY)
+    assert queries.total(raw, staff) == 0 and queries.hot_spots(raw, staff) == []
+    assert queries.records_for_theme(raw, staff, "parking") == []
+
+
+@pytest.mark.parametrize("args", [
+    {"date_from": "2026-13-40"}, {"date_to": "0001-01-01"}, {"date_from": "1900-01-01"}, {"estate_id": "abc"},
+    {"estate_id": "99999999999999999999"}, {"street_id": "-3"}, {"theme": "nonsense"}, {"source": "fax"},
+    {"date_from": "2000-01-01", "date_to": "2099-12-31"},
+])
+def test_bad_filters_fall_back_to_defaults_with_a_message(world, args):
+    filters = DemandFilters.from_args(args, today=TODAY).for_user(world["admin"])
+    assert filters.warnings
+    assert filters.date_from <= filters.date_to
+    assert queries.total(filters, world["admin"]) >= 0
