@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -217,7 +218,7 @@ class FeatureSpace:
         for d in docs:
             w = d.words
             if self.word_bigrams and len(w) > 1:
-                w = w + [a + " " + b for a, b in zip(w, w[1:])]
+                w = w + list(map(" ".join, zip(w, w[1:])))
             flat.extend(w)
             lengths.append(len(w))
         rows = np.repeat(np.arange(len(docs), dtype=np.int64), np.asarray(lengths, dtype=np.int64))
@@ -243,7 +244,7 @@ class FeatureSpace:
                 flat, rows = self._word_terms(docs)
                 terms = sorted(set(flat))
                 tid = {t: i for i, t in enumerate(terms)}
-                ids = np.fromiter((tid[t] for t in flat), dtype=np.int64, count=len(flat))
+                ids = np.fromiter(map(tid.__getitem__, flat), dtype=np.int64, count=len(flat))
                 pairs = unique_sorted(rows * len(terms) + ids) if len(ids) else ids
                 df = np.bincount(pairs % max(len(terms), 1), minlength=len(terms)) if len(terms) else np.zeros(0)
                 keep = self._keep(df, n)
@@ -270,8 +271,7 @@ class FeatureSpace:
         size = len(self.idf[block])
         if block == "w":
             flat, rows = self._word_terms(docs)
-            get = self.word_vocab.get
-            ids = np.fromiter((get(t, -1) for t in flat), dtype=np.int64, count=len(flat))
+            ids = np.fromiter(map(self.word_vocab.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
         else:
             keys, rows = self._char_terms(block, docs)
             ids = self._index(block).lookup(keys)

@@ -247,9 +247,18 @@ def _parallel_tag(tagger: Tagger, texts: list[str], n_jobs: int, chunk_size: int
         init_arg = tagger.path
     chunks = [texts[i : i + chunk_size] for i in range(0, len(texts), chunk_size)]
     out: list[TagResult] = []
-    with ctx.Pool(n_jobs, initializer=_worker_init, initargs=(init_arg,)) as pool:
-        for part in pool.imap(_worker_tag, chunks):
-            out.extend(part)
+    import gc
+
+    # forked workers share the parent's memory copy-on-write; the cyclic GC would write to every object
+    # header of the jieba dictionary and the model in every worker (copying hundreds of MB); frozen
+    # objects are left alone
+    gc.freeze()
+    try:
+        with ctx.Pool(n_jobs, initializer=_worker_init, initargs=(init_arg,)) as pool:
+            for part in pool.imap(_worker_tag, chunks):
+                out.extend(part)
+    finally:
+        gc.unfreeze()
     return out
 
 

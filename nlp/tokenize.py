@@ -30,6 +30,7 @@ __all__ = [
     "stopwords",
     "user_words",
     "get_jieba",
+    "segment",
     "MAX_CHARS",
 ]
 
@@ -265,13 +266,107 @@ def _keep_token(w: str) -> bool:
     return ok
 
 
+# ---- jieba's exact segmentation (HMM off), faster
+#
+# ``segment(text)`` returns what ``get_jieba().lcut(text, HMM=False)`` returns – the same dictionary, the
+# same maximum-probability route through the same DAG, the same tie-breaking and the same float
+# arithmetic – but the DAG is walked in one backward pass with each word's log-probability computed
+# once per process instead of a ``log`` call, a generator and a ``max`` per character. It is about twice
+# as fast as jieba's own loop, which dominates the cost of tagging. tests/nlp checks that it agrees
+# with jieba.
+
+_RE_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")  # jieba.re_han_default
+_RE_SKIP = re.compile("(\r\n|\\s)")  # jieba.re_skip_default
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")  # jieba.re_eng
+_SEGMENTER = None
+
+
+class _Segmenter:
+    def __init__(self, tk):
+        import math
+
+        self.freq = tk.FREQ
+        self.log = math.log
+        self.logtotal = math.log(tk.total)
+        self.logp: dict[str, float] = {}  # word -> log(freq) - log(total), filled on first use
+
+    def cut_han(self, blk: str, out: list[str]) -> None:
+        N = len(blk)
+        logp, logtotal = self.logp, self.logtotal
+        get = self.freq.get
+        unknown = 0.0 - logtotal  # jieba: log(FREQ.get(w) or 1) - logtotal for a character not in FREQ
+        rs = [0.0] * (N + 1)
+        rx = [0] * (N + 1)
+        for idx in range(N - 1, -1, -1):
+            best = None
+            bx = idx
+            i = idx
+            frag = blk[idx]
+            while True:
+                f = get(frag)
+                if f is None:
+                    break
+                if f:
+                    v = logp.get(frag)
+                    if v is None:
+                        v = logp[frag] = self.log(f) - logtotal
+                    sc = v + rs[i + 1]
+                    if best is None or sc >= best:  # ties: the longer word, as jieba's max((score, x))
+                        best = sc
+                        bx = i
+                i += 1
+                if i >= N:
+                    break
+                frag = blk[idx : i + 1]
+            if best is None:
+                best = unknown + rs[idx + 1]
+            rs[idx] = best
+            rx[idx] = bx
+        x = 0
+        buf = ""
+        while x < N:
+            y = rx[x] + 1
+            w = blk[x:y]
+            if y - x == 1 and w in _ASCII_ALNUM:
+                buf += w
+            else:
+                if buf:
+                    out.append(buf)
+                    buf = ""
+                out.append(w)
+            x = y
+        if buf:
+            out.append(buf)
+
+
+def segment(text: str) -> list[str]:
+    """``jieba.lcut(text, HMM=False)`` with the project dictionary (identical output, about 2x faster)."""
+    global _SEGMENTER
+    seg = _SEGMENTER
+    if seg is None:
+        seg = _SEGMENTER = _Segmenter(get_jieba())
+    out: list[str] = []
+    for blk in _RE_HAN.split(text):
+        if not blk:
+            continue
+        if _RE_HAN.match(blk):
+            seg.cut_han(blk, out)
+        else:
+            for piece in _RE_SKIP.split(blk):
+                if _RE_SKIP.match(piece):
+                    out.append(piece)
+                else:
+                    out.extend(piece)
+    return out
+
+
 def words(prepared: str) -> list[str]:
     """Segment an already :func:`prepare`-d string; drops punctuation, numbers and stop-words."""
     if not prepared:
         return []
     cache = _KEEP_CACHE
     out = []
-    for w in get_jieba().lcut(prepared, HMM=HMM):
+    for w in (segment(prepared) if not HMM else get_jieba().lcut(prepared, HMM=True)):
         ok = cache.get(w)
         if ok is None:
             ok = _keep_token(w)

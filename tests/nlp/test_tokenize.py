@@ -113,3 +113,34 @@ def test_doctest_example_of_tokenize():
     assert tokenize("尊敬的领导您好！我们小区想加装电梯，楼道里飞线充电很危险。") == [
         "小区", "加装电梯", "楼道", "飞线充电", "危险",
     ]
+
+
+def _corpus_sample(k=400):
+    from nlp.training import corpus_records
+
+    recs = corpus_records()
+    return [r.text for r in recs[:: max(1, len(recs) // k)]]
+
+
+def test_fast_segmenter_agrees_with_jieba():
+    """nlp.tokenize.segment is jieba's HMM-free segmentation re-walked faster: the output must be identical."""
+    from nlp.tokenize import get_jieba, segment
+
+    jb = get_jieba()
+    odd = [
+        "", " ", "abc 12 d e", "\r\n x\r\ny", "Wi-Fi信号差😀elevator坏了a1b", "ＡＢＣ　１２", "3号楼2单元a栋",
+        "#&._%-", "\t\t", "加装电梯飞线充电雨污分流二次供水老旧小区化粪池消防通道僵尸车", "的的的的", "长" * 300,
+    ]
+    texts = odd + _corpus_sample()
+    for text in texts:
+        for t in (text, prepare(text)):
+            assert segment(t) == jb.lcut(t, HMM=False), t[:40]
+
+
+def test_fast_segmenter_uses_jiebas_block_patterns():
+    import jieba
+
+    from nlp import tokenize as tk
+
+    assert tk._RE_HAN.pattern == jieba.re_han_default.pattern
+    assert tk._RE_SKIP.pattern == jieba.re_skip_default.pattern
