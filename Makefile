@@ -35,7 +35,7 @@ static/vendor/.installed: package.json
 
 # The shipped theme model is trained from the project's own corpus when missing or stale.
 model: nlp/models/default.joblib
-nlp/models/default.joblib: $(VENV)/.installed $(wildcard nlp/corpus/*.csv)
+nlp/models/default.joblib: $(VENV)/.installed $(wildcard nlp/corpus/*.csv nlp/*.py nlp/data/*.txt)
 	$(PY) -m nlp train --out $@
 
 # Browser tests drive Debian's Chromium; Chinese text needs a CJK font to render.
