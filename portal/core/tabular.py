@@ -101,28 +101,82 @@ def _csv_rows(text: str) -> Iterable[list[Any]]:
         raise TableError(f"CSV 格式有误：{exc}") from exc
 
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)([0-9]+)"')
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + (letter - 64)
+    return index - 1
+
+
+def _first_sheet_xml(archive: zipfile.ZipFile) -> bytes:
+    """The XML of the workbook's first sheet, found the way Excel orders them (workbook.xml)."""
+    workbook = archive.read("xl/workbook.xml")
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    first = re.search(rb'<(?:\w+:)?sheet\b[^>]*?\br(?:\w*):id="([^"]+)"', workbook) or \
+        re.search(rb'<(?:\w+:)?sheet\b[^>]*?\bid="([^"]+)"', workbook)
+    if first is None:
+        raise KeyError("no sheet")
+    target = re.search(rb'<Relationship\b[^>]*?\bId="' + re.escape(first.group(1)) + rb'"[^>]*?\bTarget="([^"]+)"', rels) \
+        or re.search(rb'<Relationship\b[^>]*?\bTarget="([^"]+)"[^>]*?\bId="' + re.escape(first.group(1)) + rb'"', rels)
+    if target is None:
+        raise KeyError("no sheet target")
+    name = target.group(1).decode()
+    name = name.lstrip("/") if name.startswith("/") else "xl/" + name
+    return archive.read(name)
+
+
+def _formula_cells(data: bytes) -> set[tuple[int, int]]:
+    """(Excel row, column index) of every cell holding a formula: its <c> element has an <f> child."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = _first_sheet_xml(archive)
+    found = set()
+    for match in _FORMULA_TAG.finditer(xml):
+        window = xml[max(0, match.start() - 512):match.start()]  # the <c> that opens this cell is just before
+        refs = list(_CELL_REF.finditer(window))
+        if refs:
+            found.add((int(refs[-1].group(2)), _column_index(refs[-1].group(1))))
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """calamine gives every number as a float: whole numbers (phone numbers, rooms) back to int."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    if value == "":
+        return None
+    return value
+
+
 def _xlsx_rows(data: bytes, formulas: set, max_rows: int) -> Iterable[list[Any]]:
-    from openpyxl import load_workbook
+    """Rows numbered as Excel numbers them. Values come from calamine (fast); formulas are found in
+    the sheet's XML, and text typed to look like one ("=1+1") counts as a formula too."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        formula_cells = _formula_cells(data)
+    except Exception as exc:  # calamine and zipfile raise many kinds on files that are not .xlsx
         raise TableError("无法读取 Excel 文件，文件可能已损坏或不是 .xlsx 格式。") from exc
+    if sheet.total_height > max_rows + 10000:  # far past any sane file: refuse before reading it all
+        raise TableError(f"数据行太多：最多 {max_rows} 行，请分批导入。")
+    # calamine pads the rows above the first used cell but not the columns to its left
+    first_column = sheet.start[1] if sheet.start else 0
+    lead = [None] * first_column
+    formulas.update(formula_cells)
     try:
-        sheet = workbook.worksheets[0]
-        # With data_only=False a formula cell's value is its formula text ("=SUM(A1:A3)"): plain values
-        # are enough to spot formulas, and much faster than cell objects.
-        for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if line > max_rows + 10000:  # far past any sane file: stop reading
-                break
-            for index, value in enumerate(row):
+        for line, row in enumerate(sheet.iter_rows(), start=1):
+            values = lead + [_plain(v) for v in row]
+            for index, value in enumerate(values):
                 if isinstance(value, str) and value.startswith("="):
                     formulas.add((line, index))
-            yield list(row)
-    except Exception as exc:  # openpyxl raises many kinds on corrupt sheets
+            yield values
+    except Exception as exc:
         raise TableError("Excel 文件内容损坏，无法读取。") from exc
-    finally:
-        workbook.close()
 
 
 def read_table(filename: str, data: bytes, *, max_rows: int = 20000) -> Table:
