@@ -133,20 +133,26 @@ class DemandFilters:
         return args
 
 
+def _filter(stmt: Select, model, filters: DemandFilters, user) -> Select:
+    """The filters other than dates, on the signal rows or on the rollup (both carry these columns)."""
+    stmt = scoped(stmt, model, user)
+    if filters.street_id:
+        stmt = stmt.where(model.street_id == filters.street_id)
+    if filters.estate_id:
+        stmt = stmt.where(model.estate_id == filters.estate_id)
+    if filters.theme:
+        stmt = stmt.where(model.theme == filters.theme)
+    if filters.source:
+        stmt = stmt.where(model.source == filters.source)
+    if filters.urgent:
+        stmt = stmt.where(model.urgent.is_(True))
+    return stmt
+
+
 def _where(stmt: Select, filters: DemandFilters, user, *, with_dates: bool = True) -> Select:
-    stmt = scoped(stmt, DemandSignal, user)
+    stmt = _filter(stmt, DemandSignal, filters, user)
     if with_dates:
         stmt = stmt.where(DemandSignal.occurred_at >= filters.utc_start, DemandSignal.occurred_at < filters.utc_end)
-    if filters.street_id:
-        stmt = stmt.where(DemandSignal.street_id == filters.street_id)
-    if filters.estate_id:
-        stmt = stmt.where(DemandSignal.estate_id == filters.estate_id)
-    if filters.theme:
-        stmt = stmt.where(DemandSignal.theme == filters.theme)
-    if filters.source:
-        stmt = stmt.where(DemandSignal.source == filters.source)
-    if filters.urgent:
-        stmt = stmt.where(DemandSignal.urgent.is_(True))
     return stmt
 
 
@@ -154,19 +160,9 @@ Rollup = DemandDailyCount
 
 
 def _where_rollup(stmt: Select, filters: DemandFilters, user, *, with_dates: bool = True) -> Select:
-    stmt = scoped(stmt, Rollup, user)
+    stmt = _filter(stmt, Rollup, filters, user)
     if with_dates:
         stmt = stmt.where(Rollup.local_day >= filters.date_from, Rollup.local_day <= filters.date_to)
-    if filters.street_id:
-        stmt = stmt.where(Rollup.street_id == filters.street_id)
-    if filters.estate_id:
-        stmt = stmt.where(Rollup.estate_id == filters.estate_id)
-    if filters.theme:
-        stmt = stmt.where(Rollup.theme == filters.theme)
-    if filters.source:
-        stmt = stmt.where(Rollup.source == filters.source)
-    if filters.urgent:
-        stmt = stmt.where(Rollup.urgent.is_(True))
     return stmt
 
 
