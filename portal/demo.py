@@ -140,14 +140,77 @@ def build_demo() -> list[tuple[str, str, str, str]]:
     return logins
 
 
+# Hotline summaries for the demo's tickets, written for the demo (not training data): "{where}" is
+# filled with an estate's name, alias or address.
+DEMO_COMPLAINTS = [
+    ("来电人反映{where}3栋楼道灯坏了半个多月，晚上老人上下楼只能摸黑，希望尽快修好。", "投诉"),
+    ("来电人称{where}小区内车位严重不足，晚上车辆停满消防通道，多次找物业未解决。", "投诉"),
+    ("市民反映{where}5栋一楼下水道堵塞，污水从地漏往外冒，家里已经进水。", "求助"),
+    ("来电人反映{where}楼道里有人用插线板给电动车充电，电线从窗户拉下来，存在火灾隐患。", "举报"),
+    ("来电人咨询{where}加装电梯的申请流程，家中老人住六楼，上下楼困难。", "咨询"),
+    ("来电反映{where}高层水压不足，早晚用水高峰时七楼以上基本没水。", "投诉"),
+    ("来电人称{where}垃圾站三天没有清运，垃圾堆到路边，气味很大。", "投诉"),
+    ("来电人反映{where}门口烧烤摊每晚营业到凌晨，油烟和噪音严重扰民。", "投诉"),
+    ("来电人反映{where}2栋顶楼屋面漏水，下雨时家中天花板滴水，墙皮脱落。", "求助"),
+    ("来电人举报{where}一楼住户私自扩建院子，占用了公共绿地和通道。", "举报"),
+    ("来电人反映{where}老旧小区改造施工半年未完工，路面挖开后无人管理，出行不便。", "投诉"),
+    ("来电人称{where}暖气片不热，室温只有十三四度，家中有婴儿和老人。", "投诉"),
+    ("来电人反映{where}单元门禁损坏，外来人员随意进出，最近有电动车电瓶被盗。", "投诉"),
+    ("来电人建议在{where}增设老年食堂，独居老人吃饭不方便。", "建议"),
+    ("来电人反映{where}儿童滑梯生锈松动，存在安全隐患，希望更换。", "投诉"),
+    ("来电人反映{where}物业费上涨但服务越来越差，保洁一周才来一次。", "投诉"),
+    ("来电人称在{where}楼道闻到很浓的燃气味，怀疑管道漏气，请求尽快派人查看。", "求助"),
+    ("来电人反映{where}小区主干道坑洼不平，雨天积水，老人容易摔倒。", "投诉"),
+    ("来电人反映{where}电线杆上的线路杂乱下垂，像蜘蛛网一样，担心漏电。", "投诉"),
+    ("来电人咨询孩子明年上小学的学区划分，户籍在{where}。", "咨询"),
+    # vague ones, as real calls often are: the model is unsure and they land in the review queue
+    ("来电人反映{where}的问题反映好几次了一直没人管，希望领导重视。", "投诉"),
+    ("来电人称{where}那边的情况很糟糕，要求相关部门过来看看。", "投诉"),
+]
+
+
+def build_demo_tickets(actor, rng: random.Random, count: int = 160) -> None:
+    """About half a year of hotline tickets through the real importer (idempotent on 工单编号), with a burst
+    of parking complaints at one estate in the last week so the dashboard shows a hot spot."""
+    from datetime import datetime, timedelta
+
+    from portal.tickets.importer import ImportFailed, import_tickets
+
+    estates = db.session.scalars(select(Estate).order_by(Estate.id)).all()
+    if not estates:
+        return
+    now = datetime.now().replace(microsecond=0)
+    rows = [["工单编号", "受理时间", "来电人", "联系电话", "诉求地址", "诉求内容", "诉求类型", "办理状态"]]
+    for i in range(count):
+        burst = i >= count - 12
+        estate = estates[0] if burst else rng.choice(estates)
+        text, kind = DEMO_COMPLAINTS[1] if burst else rng.choice(DEMO_COMPLAINTS)
+        where = rng.choice([estate.name, *(estate.aliases or [])])
+        received = now - timedelta(minutes=rng.randint(60, 6 * 24 * 60) if burst else rng.randint(60, 180 * 24 * 60))
+        status = "已受理" if received > now - timedelta(days=3) else rng.choice(["已派单", "办理中", "已办结", "已办结"])
+        rows.append([f"DEMO{i + 1:05d}", received.strftime("%Y/%m/%d %H:%M:%S"), rng.choice("王李张刘陈杨赵黄") + "女士",
+                     f"13{rng.randint(100000000, 999999999)}", rng.choice(estate.address_patterns or [estate.name]),
+                     text.format(where=where), kind, status])
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    try:
+        import_tickets(actor, "演示工单.csv", out.getvalue().encode("utf-8"))
+    except ImportFailed as exc:  # the demo must still come up: say why there are no tickets
+        click.echo(f"demo tickets not imported: {exc}")
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command():
     """Build the demo district (idempotent) and print the demo logins."""
     logins = build_demo()
+    build_demo_tickets(_get_or_create_admin(), random.Random(20261201))
     estates = db.session.scalar(select(func.count()).select_from(Estate))
     households = db.session.scalar(select(func.count()).select_from(Household))
-    click.echo(f"demo district {DISTRICT}: {estates} estates, {households} households")
+    from portal.tickets.models import Ticket
+
+    tickets = db.session.scalar(select(func.count()).select_from(Ticket))
+    click.echo(f"demo district {DISTRICT}: {estates} estates, {households} households, {tickets} hotline tickets")
     click.echo("demo logins (username / role / street / password):")
     for username, role, street, password in logins:
         click.echo(f"  {username:10s} {role:10s} {street:6s} {password}")

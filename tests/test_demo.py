@@ -1,4 +1,5 @@
 """`flask demo` builds a believable district and can run twice."""
+import pytest
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -6,10 +7,14 @@ from sqlalchemy import func, select
 from portal.accounts.models import User
 from portal.areas.models import Community, Estate, Household, Occupancy, Street
 from portal.extensions import db
+from portal.tickets.models import Ticket
+
+pytestmark = pytest.mark.tagging
 
 
 def counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (Street, Community, Estate, Household, User))
+    return tuple(db.session.scalar(select(func.count()).select_from(m))
+                 for m in (Street, Community, Estate, Household, User, Ticket))
 
 
 def test_demo_is_believable_and_idempotent(app):
@@ -33,6 +38,11 @@ def test_demo_is_believable_and_idempotent(app):
     assert sum(1 for n in owners.values() if n > 1) >= 5, "some owners hold several flats"
     areas = [float(a) for a in db.session.scalars(select(Household.area_m2))]
     assert 35 < min(areas) and max(areas) < 130
+
+    tickets = db.session.scalars(select(Ticket)).all()
+    assert first[5] == len(tickets) == 160
+    assert sum(not t.needs_placement for t in tickets) >= 150, "demo addresses are matched to their estates"
+    assert len({t.estate_id for t in tickets}) == 12 and any(t.urgent for t in tickets)
 
     assert runner.invoke(args=["demo"]).exit_code == 0
     assert counts() == first
