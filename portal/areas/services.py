@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
@@ -171,6 +171,21 @@ class HouseholdInput:
     area_m2: Decimal
     occupancy: Occupancy
     owner_id_number: Optional[str] = None
+
+
+def estates_of_one_street(estate_ids: Sequence[int], mixed_streets_message: str) -> tuple[int, list[Estate]]:
+    """The estates a survey or meeting covers: at least one, every one existing, all in one street.
+    Callers check the actor may act on that street."""
+    ids = sorted({int(i) for i in estate_ids or []})
+    if not ids:
+        raise ServiceError("请至少选择一个小区。")
+    estates = list(db.session.scalars(select(Estate).where(Estate.id.in_(ids))))
+    if len(estates) != len(ids):
+        raise ServiceError("所选小区不存在。")
+    streets = {e.street_id for e in estates}
+    if len(streets) > 1:
+        raise ServiceError(mixed_streets_message)
+    return streets.pop(), estates
 
 
 def _household_exists(estate_id: int, data: HouseholdInput, exclude_id=None) -> bool:

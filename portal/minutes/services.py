@@ -10,6 +10,7 @@ from werkzeug.exceptions import Forbidden
 
 from portal.accounts.models import Role
 from portal.areas.models import Estate
+from portal.areas.services import estates_of_one_street
 from portal.audit.services import record_event, snapshot
 from portal.core.errors import ServiceError
 from portal.core.scoping import can_act_on_street
@@ -72,16 +73,8 @@ def _validate(data: MeetingInput) -> None:
 
 
 def _estates(actor, estate_ids: Sequence[int]) -> tuple[int, list[Estate]]:
-    ids = sorted({int(i) for i in estate_ids or []})
-    if not ids:
-        raise ServiceError("请至少选择一个小区。")
-    estates = db.session.scalars(select(Estate).where(Estate.id.in_(ids))).all()
-    if len(estates) != len(ids):
-        raise ServiceError("所选小区不存在。")
-    streets = {e.street_id for e in estates}
-    if len(streets) > 1:
-        raise ServiceError("一次会议的小区必须属于同一个街道；不同街道的会议请分别登记。")
-    street_id = streets.pop()
+    street_id, estates = estates_of_one_street(
+        estate_ids, "一次会议的小区必须属于同一个街道；不同街道的会议请分别登记。")
     if actor.role not in EDITORS:
         raise Forbidden()
     if not can_act_on_street(actor, street_id):

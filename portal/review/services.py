@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from portal.accounts.models import Role
 from portal.audit.services import record_event
@@ -145,6 +145,12 @@ def corrections_for_training() -> list[TagCorrection]:
     return list(latest.values())
 
 
+def count_corrected_texts() -> int:
+    """How many distinct texts `corrections_for_training` would give, counted in SQL."""
+    return db.session.scalar(select(func.count(func.distinct(TagCorrection.text)))
+                             .where(func.trim(TagCorrection.text) != "")) or 0
+
+
 def is_held_back(text: str) -> bool:
     """A fixed fifth of corrections, chosen by a hash of the text, never trains a model here."""
     return int(hashlib.sha256(text.encode()).hexdigest(), 16) % HELD_BACK_SHARE == 0
@@ -176,7 +182,7 @@ def start_retraining(actor) -> Job:
     require_admin(actor)
     if running_retrain() is not None:
         raise ServiceError("已有一个重新训练任务在进行中，请等它结束。")
-    if not corrections_for_training():
+    if not count_corrected_texts():
         raise ServiceError("还没有人工核对过的记录，重新训练不会带来变化。")
     job = create_job(actor, "retrain", {})
     record_event(actor, "model.retrain", job, object_type="jobs")

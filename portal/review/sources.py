@@ -179,7 +179,7 @@ class MinutesPointAdapter(Adapter):
         from portal.core.masking import text_for
 
         meeting = record.meeting
-        place = "、".join(e.name for e in meeting.estates) if getattr(meeting, "estates", None) else meeting.title
+        place = "、".join(e.name for e in meeting.estates) or meeting.title
         return Item(self.source, str(record.id), text_for(user, record.text), list(record.themes or []),
                     dict(record.theme_scores or {}), record.urgent, record.needs_review, place,
                     datetime.combine(meeting.held_on, datetime.min.time()),

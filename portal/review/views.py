@@ -160,7 +160,7 @@ def models():
     except RuntimeError:
         current = None
     rows = db.session.scalars(select(ThemeModel).order_by(ThemeModel.id.desc())).all()
-    n_corrections = len(services.corrections_for_training())
+    n_corrections = services.count_corrected_texts()
     return render_template("review/models.html", current=current, active=services.active_model(), rows=rows,
                            running=services.running_retrain(), n_corrections=n_corrections, form=DecisionForm())
 

@@ -24,6 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from portal.accounts.models import Role
 from portal.areas.models import Estate, Household, Occupancy
 from portal.areas.roster import normalise_building, normalise_room, normalise_unit
+from portal.areas.services import estates_of_one_street
 from portal.audit.services import record_event, snapshot
 from portal.core.errors import ServiceError
 from portal.core.scoping import require_street
@@ -132,17 +133,9 @@ class SurveyInput:
 
 
 def _estates_for(actor, estate_ids: Sequence[int]) -> list[Estate]:
-    ids = sorted(set(int(i) for i in estate_ids))
-    if not ids:
-        raise ServiceError("请至少选择一个小区。")
-    estates = db.session.scalars(select(Estate).where(Estate.id.in_(ids))).all()
-    if len(estates) != len(ids):
-        raise ServiceError("所选小区不存在。")
-    streets = {e.street_id for e in estates}
-    if len(streets) > 1:
-        raise ServiceError("一次调查只能覆盖同一个街道的小区。")
-    require_editor(actor, streets.pop())
-    return list(estates)
+    street_id, estates = estates_of_one_street(estate_ids, "一次调查只能覆盖同一个街道的小区。")
+    require_editor(actor, street_id)
+    return estates
 
 
 def parse_targets(scope: TallyScope, text: str, estates: list[Estate]) -> list[str]:
