@@ -44,6 +44,10 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     from portal.demand.views import bp as demand_bp
     from portal.jobs.views import bp as jobs_bp
     from portal.minutes.views import bp as minutes_bp
+    from portal.projects.demand_views import bp as project_demand_bp
+    from portal.projects.priority_views import bp as priority_bp
+    from portal.projects.public_views import bp as public_projects_bp
+    from portal.projects.views import bp as projects_bp
     from portal.review.views import bp as review_bp
     from portal.suggestions.views import bp as suggestions_bp, public_bp as suggestion_public_bp
     from portal.surveys.views import bp as surveys_bp, public_bp as survey_public_bp
@@ -61,6 +65,10 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app.register_blueprint(minutes_bp)
     app.register_blueprint(suggestions_bp)
     app.register_blueprint(suggestion_public_bp)
+    app.register_blueprint(projects_bp)
+    app.register_blueprint(priority_bp)
+    app.register_blueprint(project_demand_bp)
+    app.register_blueprint(public_projects_bp)
     csrf.exempt(api_bp)  # API clients authenticate with keys, not cookies
     app.register_blueprint(api_bp)
     app.register_blueprint(api_keys_bp)

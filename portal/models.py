@@ -10,3 +10,4 @@ from portal.surveys.models import Survey, SurveyAnswer, SurveyEstate, SurveyQues
 from portal.minutes.models import Meeting, MeetingAction, MinutesPoint, meeting_estates  # noqa: F401
 from portal.suggestions.models import Suggestion  # noqa: F401
 from portal.review.models import ReviewFlag, TagCorrection, ThemeModel  # noqa: F401
+from portal.projects.models import Project, ProjectEstate, ProjectScore, ProjectTheme, WeightSet  # noqa: F401

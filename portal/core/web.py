@@ -33,6 +33,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("surveys.index", "意愿调查", (Role.street_staff, Role.district_admin)),
     NavItem("minutes.index", "座谈会", (Role.street_staff, Role.district_admin)),
     NavItem("suggestions.index", "网上建议", (Role.street_staff, Role.district_admin)),
+    NavItem("projects.index", "项目库", (Role.street_staff, Role.district_admin)),
     NavItem("areas.index", "小区与住户", (Role.street_staff, Role.district_admin)),
     NavItem("areas.index", "地名库", (Role.operator,)),
     NavItem("review.models", "主题模型", (Role.district_admin,)),

@@ -1,0 +1,155 @@
+"""Demand intensity (DESIGN.md §6): how much residents asked for something, per 100 households.
+
+Σ over the demand signals on (estates × themes) in a window, each counted once per reporter per theme per
+30 days and, for scores, decayed by 0.5^(age / 180 days); divided by the estates' households / 100.
+
+The once-per-reporter rule keys on (estate, reporter, theme), so a project's intensity is exactly the sum
+of its (estate, theme) pairs' — the score, the demand gaps and the before/after check agree.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Iterable, Optional
+
+from sqlalchemy import select
+
+from portal.areas.models import Estate
+from portal.core.workdays import to_utc_naive
+from portal.demand.models import DemandSignal, SignalSource
+from portal.extensions import db
+
+WINDOW_DAYS = 365
+HALF_LIFE_DAYS = 180
+REPEAT_DAYS = 30
+CHUNK = 900
+
+
+@dataclass
+class CountedSignal:
+    """A signal that counts, with its weight after decay."""
+    id: int
+    source: SignalSource
+    record_id: str
+    estate_id: int
+    theme: str
+    occurred_at: datetime
+    urgent: bool
+    value: float
+
+
+@dataclass
+class Intensity:
+    households: int
+    weighted: float = 0.0  # Σ weight × decay of the counted signals
+    counted: int = 0  # signals that count (after once per reporter per theme per 30 days)
+    urgent: int = 0  # of those, urgent ones
+    seen: int = 0  # signals in the window before the repeat rule
+    signals: list[CountedSignal] = field(default_factory=list)
+
+    @property
+    def per_100(self) -> float:
+        """Intensity per 100 households; with no household count known, per estate as if 100 households."""
+        return self.weighted * 100 / self.households if self.households else self.weighted
+
+    @property
+    def urgent_share(self) -> float:
+        return self.urgent / self.counted if self.counted else 0.0
+
+    def add(self, signal: CountedSignal) -> None:
+        self.weighted += signal.value
+        self.counted += 1
+        self.urgent += signal.urgent
+        self.signals.append(signal)
+
+
+def window_end(as_of: date) -> datetime:
+    """The end of the local day `as_of`, as naive UTC (signals are stored in UTC)."""
+    return to_utc_naive(datetime.combine(as_of + timedelta(days=1), time.min))
+
+
+def window_start(day: date) -> datetime:
+    return to_utc_naive(datetime.combine(day, time.min))
+
+
+def households_of(estate_ids: Iterable[int]) -> dict[int, int]:
+    ids = sorted(set(estate_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        found.update(db.session.execute(
+            select(Estate.id, Estate.household_count).where(Estate.id.in_(ids[start:start + CHUNK]))).all())
+    return found
+
+
+def _rows(estate_ids: Optional[list[int]], themes: Optional[list[str]], start: datetime, end: datetime):
+    columns = (DemandSignal.id, DemandSignal.source, DemandSignal.record_id, DemandSignal.estate_id,
+               DemandSignal.theme, DemandSignal.occurred_at, DemandSignal.urgent, DemandSignal.weight,
+               DemandSignal.reporter_key)
+    base = select(*columns).where(DemandSignal.occurred_at >= start, DemandSignal.occurred_at < end)
+    if themes is not None:
+        base = base.where(DemandSignal.theme.in_(sorted(set(themes))))
+    if estate_ids is None:
+        yield from db.session.execute(base)
+        return
+    ids = sorted(set(estate_ids))
+    for chunk_start in range(0, len(ids), CHUNK):
+        yield from db.session.execute(base.where(DemandSignal.estate_id.in_(ids[chunk_start:chunk_start + CHUNK])))
+
+
+def by_pair(start: datetime, end: datetime, *, estate_ids: Optional[Iterable[int]] = None,
+            themes: Optional[Iterable[str]] = None, decay_to: Optional[datetime] = None) -> dict[tuple[int, str], Intensity]:
+    """Intensity of every (estate, theme) pair with signals in [start, end). With `decay_to`, each signal is
+    decayed by its age at that instant; without it every counted signal weighs its own weight."""
+    estate_ids = None if estate_ids is None else list(estate_ids)
+    themes = None if themes is None else list(themes)
+    rows = sorted(_rows(estate_ids, themes, start, end), key=lambda r: (r.estate_id, r.theme, r.reporter_key, r.occurred_at, r.id))
+    households = households_of(estate_ids if estate_ids is not None else {r.estate_id for r in rows})
+    pairs: dict[tuple[int, str], Intensity] = {}
+    last_counted: dict[tuple[int, str, str], datetime] = {}
+    repeat = timedelta(days=REPEAT_DAYS)
+    for r in rows:
+        pair = (r.estate_id, r.theme)
+        result = pairs.get(pair)
+        if result is None:
+            result = pairs[pair] = Intensity(households=households.get(r.estate_id, 0))
+        result.seen += 1
+        reporter = (r.estate_id, r.theme, r.reporter_key)
+        previous = last_counted.get(reporter)
+        if previous is not None and r.occurred_at - previous < repeat:
+            continue
+        last_counted[reporter] = r.occurred_at
+        value = float(r.weight)
+        if decay_to is not None:
+            age_days = max((decay_to - r.occurred_at).total_seconds(), 0) / 86400
+            value *= 0.5 ** (age_days / HALF_LIFE_DAYS)
+        result.add(CountedSignal(r.id, r.source, r.record_id, r.estate_id, r.theme, r.occurred_at, r.urgent, value))
+    return pairs
+
+
+def combine(pairs: Iterable[Intensity], households: int) -> Intensity:
+    """Several pairs as one (a project's estates × themes), over the given household total."""
+    total = Intensity(households=households)
+    for pair in pairs:
+        total.weighted += pair.weighted
+        total.counted += pair.counted
+        total.urgent += pair.urgent
+        total.seen += pair.seen
+        total.signals.extend(pair.signals)
+    total.signals.sort(key=lambda s: s.occurred_at, reverse=True)
+    return total
+
+
+def for_estates_and_themes(estate_ids: Iterable[int], themes: Iterable[str], start: datetime, end: datetime,
+                           *, decay_to: Optional[datetime] = None) -> Intensity:
+    estate_ids, themes = sorted(set(estate_ids)), sorted(set(themes))
+    if not estate_ids or not themes:
+        return Intensity(households=sum(households_of(estate_ids).values()))
+    pairs = by_pair(start, end, estate_ids=estate_ids, themes=themes, decay_to=decay_to)
+    return combine(pairs.values(), sum(households_of(estate_ids).values()))
+
+
+def scoring_intensity(estate_ids: Iterable[int], themes: Iterable[str], as_of: date) -> Intensity:
+    """The §6 demand factor: the 365 days ending on `as_of`, decayed to the end of that day."""
+    end = window_end(as_of)
+    return for_estates_and_themes(estate_ids, themes, end - timedelta(days=WINDOW_DAYS), end, decay_to=end)
