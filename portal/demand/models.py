@@ -6,6 +6,7 @@ so counts always follow the records they come from.
 `DemandDailyCount` is the dashboard's rollup: signals counted per local day, estate, theme, source and
 urgent flag. It is derived from `demand_signals` again (services.replace_many recomputes the touched
 estate-days in the same transaction), so every dashboard figure equals a count over the signal rows.
+`DemandMonthlyCount` sums the daily rollup per month for long ranges (queries.py combines the two).
 """
 from __future__ import annotations
 
@@ -90,6 +91,45 @@ class DemandDailyCount(db.Model):
     urgent: Mapped[bool] = mapped_column(primary_key=True)
     street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), primary_key=True)
     n: Mapped[int]
+
+    @classmethod
+    def street_clause(cls, street_id: int):
+        return cls.street_id == street_id
+
+
+MONTHLY_SOURCES = [s.value for s in SignalSource]
+
+
+class DemandMonthlyCount(db.Model):
+    """The daily rollup summed per local month, estate and theme, with the source and urgent splits as
+    columns: a 90-day or one-year view reads a few rows per (estate, theme) instead of one per day.
+    Derived from demand_daily_counts by services.refresh_rollup, in the same transaction."""
+    __tablename__ = "demand_monthly_counts"
+    __table_args__ = (
+        Index("ix_demand_monthly_counts_month", "month", "theme"),
+        Index("ix_demand_monthly_counts_street_month", "street_id", "month"),
+    )
+
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the local month
+    theme: Mapped[str] = mapped_column(String(32), primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), primary_key=True)
+    n: Mapped[int]
+    n_urgent: Mapped[int]
+    n_hotline: Mapped[int]
+    n_survey: Mapped[int]
+    n_minutes: Mapped[int]
+    n_suggestion: Mapped[int]
+    n_urgent_hotline: Mapped[int]
+    n_urgent_survey: Mapped[int]
+    n_urgent_minutes: Mapped[int]
+    n_urgent_suggestion: Mapped[int]
+
+    @classmethod
+    def count_column(cls, source: Optional[SignalSource], urgent: bool):
+        """The column holding the count for a source filter and the urgent-only switch."""
+        name = "n" + ("_urgent" if urgent else "") + (f"_{source.value}" if source else "")
+        return getattr(cls, name)
 
     @classmethod
     def street_clause(cls, street_id: int):

@@ -1,8 +1,9 @@
 """Demand aggregates for street offices (issue 7). Every query goes through the scoping helper.
 
 Periods are counted in local time (Asia/Shanghai). The counts (total, distribution, trend, heat map,
-hot spots) read the `demand_daily_counts` rollup, which is keyed by the signal's local day; the
-representative records read the raw signal rows.
+hot spots) read the rollups, keyed by the signal's local day: whole months from `demand_monthly_counts`,
+part-months from `demand_daily_counts` (see range_pieces). The representative records read the raw
+signal rows.
 """
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import Select, case, func, select, text
+from sqlalchemy import Select, and_, func, literal, or_, select, text, union_all
 
 from portal.areas.models import Estate, Street
 from portal.core.scoping import scoped, street_limit
 from portal.core.workdays import to_utc_naive
-from portal.demand.models import DemandDailyCount, DemandSignal, SignalSource
+from portal.demand.models import DemandDailyCount, DemandMonthlyCount, DemandSignal, SignalSource
 from portal.extensions import db
 
 LOCAL_OFFSET_HOURS = 8
@@ -157,6 +158,7 @@ def _where(stmt: Select, filters: DemandFilters, user, *, with_dates: bool = Tru
 
 
 Rollup = DemandDailyCount
+Monthly = DemandMonthlyCount
 
 
 def _where_rollup(stmt: Select, filters: DemandFilters, user, *, with_dates: bool = True) -> Select:
@@ -166,14 +168,99 @@ def _where_rollup(stmt: Select, filters: DemandFilters, user, *, with_dates: boo
     return stmt
 
 
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+@dataclass
+class RangePieces:
+    """A day range as whole months (read from the monthly rollup) plus day ranges added or taken away
+    (read from the daily rollup). A part-month is read either as its own days or as the whole month minus
+    the other days, whichever has fewer days with data."""
+    months: list[date] = field(default_factory=list)
+    plus: list[tuple[date, date]] = field(default_factory=list)
+    minus: list[tuple[date, date]] = field(default_factory=list)
+
+
+def range_pieces(start: date, end: date, data_until: Optional[date] = None) -> RangePieces:
+    data_until = data_until or date.today() + timedelta(days=1)  # signals rarely lie beyond (local) tomorrow
+    pieces = RangePieces()
+    month = start.replace(day=1)
+    while month <= end:
+        last = _month_end(month)
+        a, b = max(start, month), min(end, last)
+        if (a, b) == (month, last):
+            pieces.months.append(month)
+        else:
+            inside = (b - a).days + 1
+            outside = [(lo, hi) for lo, hi in ((month, a - timedelta(days=1)), (b + timedelta(days=1), last)) if lo <= hi]
+            # days past data_until cost nothing to read (there are no rows), so only the rest count
+            outside_days = sum(max((min(hi, data_until) - lo).days + 1, 0) for lo, hi in outside)
+            if outside_days < inside:
+                pieces.months.append(month)
+                pieces.minus.extend(outside)
+            else:
+                pieces.plus.append((a, b))
+        month = last + timedelta(days=1)
+    return pieces
+
+
+def _days_clause(ranges: list[tuple[date, date]]):
+    return or_(*(and_(Rollup.local_day >= lo, Rollup.local_day <= hi) for lo, hi in ranges))
+
+
+def _counted(filters: DemandFilters, user, keys: list[str], start: date, end: date):
+    """A subquery of (keys…, n) over [start, end]: signed rows from both rollups, to be summed per key.
+    `keys` name columns both rollups have (estate_id, theme), or "period" — the month for monthly rows and
+    the day for daily rows."""
+    pieces = range_pieces(start, end)
+
+    def key_columns(model, period):
+        return [(period if k == "period" else getattr(model, k)).label(k) for k in keys]
+
+    no_dates = {"with_dates": False}
+    parts = []
+    if pieces.months:
+        count = Monthly.count_column(filters.source, filters.urgent)
+        monthly_filters = replace(filters, source=None, urgent=False)
+        parts.append(_filter(select(*key_columns(Monthly, Monthly.month), count.label("n")), Monthly, monthly_filters, user)
+                     .where(Monthly.month.in_(pieces.months)))
+    if pieces.plus:
+        parts.append(_where_rollup(select(*key_columns(Rollup, Rollup.local_day), Rollup.n.label("n")), filters, user,
+                                   **no_dates).where(_days_clause(pieces.plus)))
+    if pieces.minus:
+        parts.append(_where_rollup(select(*key_columns(Rollup, Rollup.local_day), (-Rollup.n).label("n")), filters, user,
+                                   **no_dates).where(_days_clause(pieces.minus)))
+    if not parts:  # an empty range
+        parts.append(_where_rollup(select(*key_columns(Rollup, Rollup.local_day), Rollup.n.label("n")), filters, user)
+                     .where(literal(False)))
+    return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+
+
+def _sums(filters: DemandFilters, user, keys: list[str], start: Optional[date] = None, end: Optional[date] = None):
+    """(keys…, count) for every key with a non-zero count in the range (the filters' by default)."""
+    counted = _counted(filters, user, keys, start or filters.date_from, end or filters.date_to)
+    columns = [counted.c[k] for k in keys]
+    total_n = func.sum(counted.c.n)
+    stmt = select(*columns, total_n).group_by(*columns).having(total_n != 0)
+    return [(*row[:-1], int(row[-1])) for row in db.session.execute(stmt)]
+
+
 def total(filters: DemandFilters, user) -> int:
-    return int(db.session.scalar(_where_rollup(select(func.sum(Rollup.n)), filters, user)) or 0)
+    counted = _counted(filters, user, [], filters.date_from, filters.date_to)
+    return int(db.session.scalar(select(func.sum(counted.c.n))) or 0)
 
 
 def theme_distribution(filters: DemandFilters, user) -> list[tuple[str, int]]:
-    count = func.sum(Rollup.n).label("n")
-    stmt = _where_rollup(select(Rollup.theme, count), filters, user).group_by(Rollup.theme)
-    return [(theme, int(n)) for theme, n in db.session.execute(stmt.order_by(count.desc(), Rollup.theme))]
+    return distribution_of(_sums(filters, user, ["theme"]))
+
+
+def distribution_of(rows) -> list[tuple[str, int]]:
+    """(theme, count) busiest first, from rows ending in (…, theme, count)."""
+    counts: dict[str, int] = {}
+    for *_, theme, n in rows:
+        counts[theme] = counts.get(theme, 0) + n
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def local_period(column, granularity: str):
@@ -188,11 +275,17 @@ def local_period(column, granularity: str):
 
 
 def trend(filters: DemandFilters, user, granularity: str = "week") -> list[tuple[str, int]]:
-    """Counts per local week (starting Monday) or month, with empty periods filled in as zero."""
+    """Counts per local week (starting Monday) or month, with empty periods filled in as zero. A monthly
+    trend reads whole months from the monthly rollup; a weekly one reads days."""
     granularity = "month" if granularity == "month" else "week"
-    stmt = _where_rollup(select(Rollup.local_day, func.sum(Rollup.n)), filters, user).group_by(Rollup.local_day)
+    if granularity == "month":
+        rows = _sums(filters, user, ["period"])
+    else:
+        stmt = _where_rollup(select(Rollup.local_day, func.sum(Rollup.n)), filters, user).group_by(Rollup.local_day)
+        rows = [(day, int(n)) for day, n in db.session.execute(stmt)]
     counts: dict[str, int] = {}
-    for day, n in db.session.execute(stmt):
+    for day, n in rows:
+        day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
         start = day - timedelta(days=day.weekday()) if granularity == "week" else day.replace(day=1)
         counts[start.isoformat()] = counts.get(start.isoformat(), 0) + int(n)
     return [(p, counts.get(p, 0)) for p in _periods(filters.date_from, filters.date_to, granularity)]
@@ -227,9 +320,7 @@ class HeatCell:
 
 def heat_map(filters: DemandFilters, user) -> list[HeatCell]:
     """Estate × theme counts, with the rate per 100 households."""
-    stmt = (_where_rollup(select(Rollup.estate_id, Rollup.theme, func.sum(Rollup.n)), filters, user)
-            .group_by(Rollup.estate_id, Rollup.theme))
-    counts = [(e, t, int(n)) for e, t, n in db.session.execute(stmt)]
+    counts = _sums(filters, user, ["estate_id", "theme"])
     estates = {}
     ids = sorted({r[0] for r in counts})
     for start in range(0, len(ids), 900):
@@ -262,17 +353,14 @@ def hot_spots(filters: DemandFilters, user) -> list[HotSpot]:
     weekly mean over the 8 weeks before."""
     week_start = filters.date_to - timedelta(days=6)
     base_start = week_start - timedelta(weeks=BASELINE_WEEKS)
-    in_week = func.sum(case((Rollup.local_day >= week_start, Rollup.n), else_=0))
-    stmt = (_where_rollup(select(Rollup.estate_id, Rollup.theme, in_week, func.sum(Rollup.n)), filters, user,
-                          with_dates=False)
-            .where(Rollup.local_day >= base_start, Rollup.local_day <= filters.date_to)
-            .group_by(Rollup.estate_id, Rollup.theme))
+    current = {(e, t): n for e, t, n in _sums(filters, user, ["estate_id", "theme"], week_start, filters.date_to)}
+    before = {(e, t): n for e, t, n in _sums(filters, user, ["estate_id", "theme"], base_start,
+                                              week_start - timedelta(days=1))}
     spots = []
-    for estate_id, theme, current, both in db.session.execute(stmt):
-        current = int(current or 0)
-        mean = (int(both) - current) / BASELINE_WEEKS
-        if is_hot(current, mean):
-            spots.append((estate_id, theme, current, mean))
+    for (estate_id, theme), count in current.items():
+        mean = before.get((estate_id, theme), 0) / BASELINE_WEEKS
+        if is_hot(count, mean):
+            spots.append((estate_id, theme, count, mean))
     names = dict(db.session.execute(select(Estate.id, Estate.name).where(Estate.id.in_({s[0] for s in spots}))).all())
     return sorted((HotSpot(e, names[e], t, c, m) for e, t, c, m in spots), key=lambda s: (-(s.current - s.baseline_mean), s.estate_name))
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable, Optional, Sequence
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, case, delete, func, insert, literal_column, or_, select
 
 from portal.areas.models import Estate
 from portal.audit.services import record_event
 from portal.core.time import utcnow
-from portal.demand.models import DemandDailyCount, DemandSignal, SignalSource, local_day_of
+from portal.demand.models import (
+    MONTHLY_SOURCES, DemandDailyCount, DemandMonthlyCount, DemandSignal, SignalSource, local_day_of,
+)
 from portal.extensions import db
 
 CHUNK = 900
@@ -86,10 +88,16 @@ _ROLLUP_COLUMNS = ["estate_id", "local_day", "theme", "source", "urgent", "stree
 
 
 def refresh_rollup(estate_days: Iterable[tuple[int, date]]) -> None:
-    """Recompute the rollup rows of these (estate, local day) pairs from demand_signals. No commit."""
+    """Recompute the daily rollup rows of these (estate, local day) pairs from demand_signals, then the
+    monthly rows of their months from the daily rollup. No commit."""
     by_estate: dict[int, set[date]] = defaultdict(set)
     for estate_id, day in estate_days:
         by_estate[estate_id].add(day)
+    _refresh_daily(by_estate)
+    _refresh_monthly({estate_id: {d.replace(day=1) for d in days} for estate_id, days in by_estate.items()})
+
+
+def _refresh_daily(by_estate: dict[int, set[date]]) -> None:
     for estate_id, days in sorted(by_estate.items()):
         ordered = sorted(days)
         for start in range(0, len(ordered), 400):
@@ -101,11 +109,55 @@ def refresh_rollup(estate_days: Iterable[tuple[int, date]]) -> None:
             db.session.execute(insert(DemandDailyCount).from_select(_ROLLUP_COLUMNS, counts))
 
 
+def month_of(day_column):
+    """The first day of the month of a date column, in SQL."""
+    if db.engine.dialect.name == "postgresql":
+        return func.cast(func.date_trunc("month", day_column), db.Date)
+    return func.date(day_column, "start of month")
+
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _monthly_from_daily(where):
+    daily = DemandDailyCount
+    month = month_of(daily.local_day)
+
+    def share(urgent: bool, source: Optional[str]):
+        conditions = ([daily.urgent.is_(True)] if urgent else []) + ([daily.source == SignalSource(source)] if source else [])
+        return func.sum(case((and_(*conditions), daily.n), else_=0)) if conditions else func.sum(daily.n)
+
+    columns = [daily.estate_id, month.label("month"), daily.theme, daily.street_id, share(False, None), share(True, None)]
+    columns += [share(False, s) for s in MONTHLY_SOURCES] + [share(True, s) for s in MONTHLY_SOURCES]
+    names = ["estate_id", "month", "theme", "street_id", "n", "n_urgent"]
+    names += [f"n_{s}" for s in MONTHLY_SOURCES] + [f"n_urgent_{s}" for s in MONTHLY_SOURCES]
+    stmt = select(*columns).group_by(daily.estate_id, literal_column("month"), daily.theme, daily.street_id)
+    if where is not None:
+        stmt = stmt.where(where)
+    return insert(DemandMonthlyCount).from_select(names, stmt)
+
+
+def _refresh_monthly(by_estate: dict[int, set[date]]) -> None:
+    for estate_id, months in sorted(by_estate.items()):
+        ordered = sorted(months)
+        for start in range(0, len(ordered), 200):
+            chunk = ordered[start:start + 200]
+            db.session.execute(delete(DemandMonthlyCount).where(DemandMonthlyCount.estate_id == estate_id,
+                                                                DemandMonthlyCount.month.in_(chunk)))
+            in_months = or_(*(and_(DemandDailyCount.local_day >= m, DemandDailyCount.local_day < _next_month(m))
+                              for m in chunk))
+            db.session.execute(_monthly_from_daily(and_(DemandDailyCount.estate_id == estate_id, in_months)))
+
+
 def rebuild_rollup() -> int:
-    """Recompute the whole rollup from demand_signals (after a bulk load outside replace_many). No commit."""
+    """Recompute the whole rollup, daily and monthly, from demand_signals (after a bulk load outside
+    replace_many). Returns the number of daily rows. No commit."""
     db.session.execute(delete(DemandDailyCount))
     counts = select(*_GROUP, func.count()).group_by(*_GROUP).order_by(DemandSignal.local_day)
     db.session.execute(insert(DemandDailyCount).from_select(_ROLLUP_COLUMNS, counts))
+    db.session.execute(delete(DemandMonthlyCount))
+    db.session.execute(_monthly_from_daily(None))
     return db.session.scalar(select(func.count()).select_from(DemandDailyCount)) or 0
 
 

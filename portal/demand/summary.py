@@ -1,6 +1,6 @@
 """What the dashboard, its Excel export and the estate brief show: one builder, so the three agree.
 
-Counts come from the rollup (queries.py). Keywords and representative records come from the newest
+Counts come from the rollups (queries.py). Keywords and representative records come from the newest
 records behind each theme (raw signal rows, then the source domains' loaders). That part costs the most
 (up to 100 texts × 6 themes tokenised), so it is cached per app for a few minutes, keyed by the user's
 scope and masking, the filters and the newest signal id: new signals show at once; a record whose
@@ -76,12 +76,13 @@ def heat_table(cells: list[queries.HeatCell], themes: list[str], limit: Optional
 def build(filters: queries.DemandFilters, user, granularity: str = "week", *, heat_limit: Optional[int] = None,
           with_text: bool = True, keyword_themes: int = KEYWORD_THEMES) -> Dashboard:
     granularity = "month" if granularity == "month" else "week"
-    distribution = queries.theme_distribution(filters, user)
+    cells = queries.heat_map(filters, user)
+    distribution = queries.distribution_of((c.theme, c.count) for c in cells)  # the heat map summed per theme
     themes = [t for t, _ in distribution]
     dashboard = Dashboard(
         filters=filters, granularity=granularity, total=sum(n for _, n in distribution), distribution=distribution,
         trend=queries.trend(filters, user, granularity),
-        heat=heat_table(queries.heat_map(filters, user), themes, heat_limit), hot=queries.hot_spots(filters, user))
+        heat=heat_table(cells, themes, heat_limit), hot=queries.hot_spots(filters, user))
     if with_text:
         dashboard.by_theme = theme_texts(filters, user, themes[:keyword_themes])
     return dashboard

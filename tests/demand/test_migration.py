@@ -95,3 +95,30 @@ def test_local_day_default_when_rows_are_written_without_it(app):
     db.session.add(signal)
     db.session.commit()
     assert signal.local_day == date(2026, 11, 16)
+
+
+def test_0009_backfills_the_monthly_rollup_from_the_daily_one_and_downgrades(fresh_url, tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    app = make_test_app(fresh_url, tmp_path)
+    with app.app_context():
+        upgrade(revision="0008_projects")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO streets (id, name) VALUES (1, '和平街道')"))
+            conn.execute(text("INSERT INTO communities (id, street_id, name) VALUES (1, 1, '桂花社区')"))
+            conn.execute(text("INSERT INTO estates (id, community_id, street_id, name, aliases, address_patterns, household_count) "
+                              "VALUES (1, 1, 1, '桂花苑', '[]', '[]', 100)"))
+            rows = [("2026-10-31", "parking", "hotline", False, 2), ("2026-11-01", "parking", "hotline", True, 1),
+                    ("2026-11-20", "parking", "survey", False, 3), ("2026-11-20", "parking", "survey", True, 1)]
+            for day, theme, source, urgent, n in rows:
+                conn.execute(text("INSERT INTO demand_daily_counts (estate_id, local_day, theme, source, urgent, street_id, n) "
+                                  "VALUES (1, :day, :theme, :source, :urgent, 1, :n)"),
+                             {"day": day, "theme": theme, "source": source, "urgent": urgent, "n": n})
+        upgrade(revision="0009_demand_monthly")
+        with db.engine.connect() as conn:
+            got = {str(r.month)[:10]: (r.n, r.n_urgent, r.n_hotline, r.n_survey, r.n_urgent_hotline, r.n_urgent_survey)
+                   for r in conn.execute(text("SELECT * FROM demand_monthly_counts"))}
+        assert got == {"2026-10-01": (2, 0, 2, 0, 0, 0), "2026-11-01": (5, 2, 1, 4, 1, 1)}
+        downgrade(revision="0008_projects")
+        assert "demand_monthly_counts" not in inspect(db.engine).get_table_names()
+        db.engine.dispose()

@@ -12,7 +12,7 @@ from portal.core.workdays import to_local, to_utc_naive
 from portal.demand import queries
 from portal.demand.models import DemandSignal, SignalSource
 from portal.demand.queries import DemandFilters
-from portal.demand.models import DemandDailyCount
+from portal.demand.models import DemandDailyCount, DemandMonthlyCount
 from portal.demand.services import SignalInput, rebuild_rollup, replace_many, replace_signals
 from portal.extensions import db
 from tests.helpers import make_community, make_estate, make_street, make_user
@@ -72,6 +72,11 @@ FILTER_CASES = [
     {"source": "survey", "urgent": "1"},
     {"date_from": "2026-10-01", "date_to": "2026-10-31"},
     {"date_from": "2026-06-01", "date_to": "2026-11-20", "theme": "elevator"},
+    # part-months at both ends, read as days (short edge) and as the month minus its other days (long edge)
+    {"date_from": "2026-06-03", "date_to": "2026-10-29"},
+    {"date_from": "2026-05-28", "date_to": "2026-09-02", "source": "hotline"},
+    {"date_from": "2026-07-10", "date_to": "2026-10-25", "urgent": "1"},
+    {"date_from": "2026-08-14", "date_to": "2026-08-16", "source": "minutes", "urgent": "1"},
 ]
 
 
@@ -94,8 +99,9 @@ def test_heat_map_rate_per_100_households(world):
 
 
 @pytest.mark.parametrize("granularity", ["week", "month"])
-def test_trend_equals_direct_counts_in_local_time(world, granularity):
-    filters = DemandFilters.from_args({"date_from": "2026-08-01", "date_to": "2026-11-20"}, today=TODAY)
+@pytest.mark.parametrize("date_from", ["2026-08-01", "2026-08-05"])
+def test_trend_equals_direct_counts_in_local_time(world, granularity, date_from):
+    filters = DemandFilters.from_args({"date_from": date_from, "date_to": "2026-11-20"}, today=TODAY)
     expected = Counter()
     for r in direct(world["rows"], filters):
         day = to_local(r["occurred_at"]).date()
@@ -103,7 +109,8 @@ def test_trend_equals_direct_counts_in_local_time(world, granularity):
         expected[start.isoformat()] += 1
     got = queries.trend(filters, world["admin"], granularity)
     assert {p: n for p, n in got if n} == dict(expected)
-    assert got[0][0] == ("2026-07-27" if granularity == "week" else "2026-08-01")
+    assert got[0][0] == ({"2026-08-01": "2026-07-27", "2026-08-05": "2026-08-03"}[date_from]
+                         if granularity == "week" else "2026-08-01")
     assert sum(n for _, n in got) == len(direct(world["rows"], filters))
 
 
@@ -187,7 +194,22 @@ def rollup_equals_group_by():
                   DemandSignal.urgent, DemandSignal.street_id))}
     rollup = {(r.estate_id, r.local_day, r.theme, r.source, r.urgent, r.street_id): r.n
               for r in db.session.scalars(select(DemandDailyCount))}
-    return rollup == grouped
+    return rollup == grouped and monthly_equals_signals()
+
+
+def monthly_equals_signals():
+    """Every monthly row's columns equal counts over the signal rows of that month, estate and theme."""
+    expected = Counter()
+    for s in db.session.scalars(select(DemandSignal)):
+        key = (s.estate_id, s.local_day.replace(day=1), s.theme, s.street_id)
+        for column in ("n", f"n_{s.source.value}") + (("n_urgent", f"n_urgent_{s.source.value}") if s.urgent else ()):
+            expected[key + (column,)] += 1
+    got = Counter()
+    for r in db.session.scalars(select(DemandMonthlyCount)):
+        for column in DemandMonthlyCount.__table__.columns.keys():
+            if column.startswith("n") and getattr(r, column):
+                got[(r.estate_id, r.month, r.theme, r.street_id, column)] = getattr(r, column)
+    return got == expected
 
 
 def test_local_day_is_the_shanghai_date_of_each_signal(world):
@@ -221,12 +243,38 @@ def test_rollup_stays_exact_when_signals_are_replaced_or_removed(world):
     assert_aggregates_match(world, signal_rows())
 
 
+def test_range_pieces_read_whole_months_and_the_cheaper_side_of_part_months():
+    pieces = queries.range_pieces(date(2026, 6, 3), date(2026, 10, 29), data_until=date(2026, 12, 1))
+    # June 3–30 is 28 days: read as June minus June 1–2; October 1–29 as October minus the 30th and 31st
+    assert pieces.months == [date(2026, m, 1) for m in (6, 7, 8, 9, 10)]
+    assert pieces.minus == [(date(2026, 6, 1), date(2026, 6, 2)), (date(2026, 10, 30), date(2026, 10, 31))]
+    assert pieces.plus == []
+    pieces = queries.range_pieces(date(2026, 8, 28), date(2026, 9, 2), data_until=date(2026, 12, 1))
+    assert (pieces.months, pieces.minus) == ([], [])
+    assert pieces.plus == [(date(2026, 8, 28), date(2026, 8, 31)), (date(2026, 9, 1), date(2026, 9, 2))]
+    # the current month: the days after "today" have no rows, so the month minus its past days is cheaper
+    pieces = queries.range_pieces(date(2026, 11, 1), date(2026, 11, 25), data_until=date(2026, 11, 26))
+    assert pieces.months == [date(2026, 11, 1)] and pieces.minus == [(date(2026, 11, 26), date(2026, 11, 30))]
+
+
+def test_future_signals_are_not_counted_by_a_month_read_whole(app):
+    street = make_street()
+    estate = make_estate(make_community(street), household_count=100)
+    days = [date(2026, 11, 10), date(2026, 11, 28)]  # the 28th is after the range below
+    replace_many(SignalSource.hotline, {str(i): [SignalInput(estate.id, "parking", to_utc_naive(datetime.combine(d, datetime.min.time()) + timedelta(hours=12)), f"r{i}")]
+                                        for i, d in enumerate(days)})
+    db.session.commit()
+    filters = DemandFilters.from_args({"date_from": "2026-11-01", "date_to": "2026-11-25"}, today=TODAY)
+    assert queries.total(filters, make_user(Role.district_admin)) == 1
+
+
 def test_rebuild_rollup_equals_the_kept_rollup(world):
     before = {(r.estate_id, r.local_day, r.theme, r.source, r.urgent): r.n for r in db.session.scalars(select(DemandDailyCount))}
     rebuild_rollup()
     db.session.commit()
     after = {(r.estate_id, r.local_day, r.theme, r.source, r.urgent): r.n for r in db.session.scalars(select(DemandDailyCount))}
     assert before == after and sum(after.values()) == len(world["rows"])
+    assert monthly_equals_signals()
 
 
 def test_street_staff_cannot_widen_the_scope_with_another_streets_ids(world):
