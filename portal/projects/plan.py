@@ -206,3 +206,43 @@ def annual_plan(user, budget_wan: Decimal, *, street_id: Optional[int] = None,
     plan.chosen.sort(key=lambda i: (not i.urgent_first, scoring.rank_order(i.ranked)))
     plan.left_out = sorted(left, key=lambda i: scoring.rank_order(i.ranked))
     return plan
+
+
+def plan_workbook(plan: AnnualPlan, user) -> tuple[Any, int]:
+    """The plan as an Excel workbook: the chosen projects, then those left out with the reason. Figures and
+    names of projects and places only (no personal data). Returns the workbook and its data rows."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("年度计划")
+    for column, width in zip("ABCDEFGHIJKL", (8, 8, 30, 12, 8, 8, 12, 10, 8, 10, 10, 60)):
+        sheet.column_dimensions[column].width = width
+    scope = user.street.name if getattr(user, "street_id", None) and user.street else "全区"
+    sheet.append(["年度预算（万元）", float(plan.budget_wan), "数据范围", scope, "权重版本", plan.weight_set_version,
+                  "计算日期", plan.as_of.isoformat()])
+    sheet.append(["安排合计（万元）", float(plan.total_cost), "总分合计", round(plan.total_score, 2),
+                  "剩余预算（万元）", float(plan.budget_left)])
+    sheet.append([])
+    header = ["安排", "全区排名", "项目", "街道", "类别", "状态", "投资（万元）", "覆盖户数", "总分", "紧急基础类",
+              "实施条件", "说明"]
+    cells = [WriteOnlyCell(sheet, value=h) for h in header]
+    for cell in cells:
+        cell.font = bold
+    sheet.append(cells)
+    rows = 0
+    for label, items in (("安排", plan.chosen), ("未安排", plan.left_out)):
+        for item in items:
+            p, r = item.project, item.ranked
+            sheet.append([label, r.rank, p.name, p.street.name if p.street else "", p.category.label, p.status.label,
+                          float(p.cost_wan), p.households_covered, round(r.total, 2), "是" if r.urgent_basic else "",
+                          "具备" if r.eligible else "不具备实施条件", item.reason])
+            rows += 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer, rows

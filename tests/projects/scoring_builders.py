@@ -50,3 +50,27 @@ def three_projects():
     p2 = make_project([b], ["parking"], name="梧桐里停车改造", category=ProjectCategory.improve, cost_wan="50")
     p3 = make_project([c], ["elevator"], name="南湖加装电梯", category=ProjectCategory.enhance, cost_wan="200")
     return {"north": north, "south": south, "a": a, "b": b, "c": c, "p1": p1, "p2": p2, "p3": p3}
+
+
+def ticket_with_signal(estate, theme: str, days_ago: float, *, as_of: date, urgent: bool = False,
+                       content: str = "小区下水道堵塞，污水漫到家门口，来电人张伟13812345678"):
+    """A real ticket and its demand signal (record_id = the ticket's id), so pages can click through to it."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from portal.demand.models import DemandSignal, SignalSource, local_day_of
+    from portal.demand.services import rebuild_rollup
+    from portal.projects.intensity import window_end
+    from tests.helpers import make_ticket
+
+    occurred = window_end(as_of) - timedelta(days=days_ago)
+    ticket = make_ticket(content, estate=estate, street_id=estate.street_id, themes=(theme,), urgent=urgent,
+                         caller_name="张伟", caller_phone="13812345678", received_at=occurred)
+    db.session.execute(insert(DemandSignal), [{
+        "source": SignalSource.hotline, "record_id": str(ticket.id), "estate_id": estate.id,
+        "street_id": estate.street_id, "theme": theme, "occurred_at": occurred, "local_day": local_day_of(occurred),
+        "urgent": urgent, "weight": 1.0, "reporter_key": f"phone:{ticket.id}", "created_at": datetime(2026, 1, 1)}])
+    rebuild_rollup()
+    db.session.commit()
+    return ticket
