@@ -158,6 +158,150 @@ def _schemas(theme_codes: list[str]) -> dict[str, Any]:
     }
 
 
+# --- the project library (项目库) ------------------------------------------------------------------
+
+def _json_ok(description: str, schema: str, *errors: str) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": {"description": description,
+                                         "content": {"application/json": {"schema": _ref("schemas", schema)}}}}
+    for code in errors:
+        responses[code] = _ref("responses", ERROR_RESPONSES[code][0])
+    return responses
+
+
+def _project_params() -> list[dict[str, Any]]:
+    return [
+        _query("street_id", "只看该街道（街道密钥只能是本街道，其他街道结果为空）。",
+               {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
+        _query("as_of", "计算日期（北京时间），默认今天。", {"type": "string", "format": "date"}),
+    ]
+
+
+def _project_paths(theme_codes: list[str]) -> dict[str, Any]:
+    errors = ("400", "401", "403", "429", "500")
+    return {
+        "/projects/ranking.json": {
+            "get": {
+                "tags": ["projects"], "operationId": "getProjectRanking",
+                "summary": "项目排序（储备、入库项目，含各因素得分明细）",
+                "description": "0–100 分，五个因素在全区候选项目中缩放；排名为全区排名。",
+                "security": KEY_SECURITY,
+                "parameters": [
+                    *_project_params(),
+                    _query("category", "项目类别。", {"type": "string", "enum": ["basic", "improve", "enhance"]}),
+                    _query("status", "项目状态（只含候选）。", {"type": "string", "enum": ["proposed", "approved"]}),
+                ],
+                "responses": _json_ok("排序结果", "ProjectRanking", *errors),
+            },
+        },
+        "/projects/plan.json": {
+            "get": {
+                "tags": ["projects"], "operationId": "getAnnualPlan",
+                "summary": "年度计划：给定预算（万元）选出总分最高的可实施项目",
+                "description": "不具备实施条件的项目不入选；紧急基础类优先，其余按 0/1 背包精确求解。",
+                "security": KEY_SECURITY,
+                "parameters": [
+                    {"name": "budget", "in": "query", "required": True,
+                     "description": "年度预算，单位万元，最多两位小数（如 800 或 1250.50）。",
+                     "schema": {"type": "number", "minimum": 0, "maximum": 100000000}},
+                    *_project_params(),
+                ],
+                "responses": _json_ok("年度计划", "AnnualPlan", *errors),
+            },
+        },
+        "/projects/gaps.json": {
+            "get": {
+                "tags": ["projects"], "operationId": "getDemandGaps",
+                "summary": "需求缺口：需求强度高、尚无在建或待建项目覆盖的小区 × 主题",
+                "security": KEY_SECURITY,
+                "parameters": [
+                    *_project_params(),
+                    _query("theme", "只看该主题（other 不列入）。",
+                           {"type": "string", "enum": [c for c in theme_codes if c != "other"]}),
+                ],
+                "responses": _json_ok("需求缺口", "DemandGaps", *errors),
+            },
+        },
+    }
+
+
+def _project_schemas(theme_codes: list[str]) -> dict[str, Any]:
+    money = {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$", "description": "万元，两位小数。"}
+    day = {"type": "string", "format": "date"}
+    number = {"type": "number"}
+    ranked_props = {
+        "project_id": {"type": "integer"}, "name": {"type": "string"}, "street_id": {"type": "integer"},
+        "street": {"type": "string", "nullable": True},
+        "category": {"type": "string", "enum": ["basic", "improve", "enhance"]}, "category_label": {"type": "string"},
+        "status": {"type": "string", "enum": ["proposed", "approved", "in_progress", "completed"]},
+        "status_label": {"type": "string"}, "cost_wan": money, "households_covered": {"type": "integer"},
+        "estates": {"type": "array", "items": {"type": "object", "required": ["id", "name"],
+                                               "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}},
+        "themes": {"type": "array", "items": {"type": "string", "enum": theme_codes}},
+        "rank": {"type": "integer", "nullable": True}, "candidate": {"type": "boolean"},
+        "total": {"type": "number", "minimum": 0, "maximum": 100},
+        "factors": {"type": "array", "items": _ref("schemas", "ScoreFactor")},
+        "eligible": {"type": "boolean"}, "ineligible_reason": {"type": "string", "nullable": True},
+        "eligibility_note": {"type": "string"}, "consent_survey_id": {"type": "integer", "nullable": True},
+        "weight_set_version": {"type": "integer"}, "urgent_basic": {"type": "boolean"}, "as_of": day,
+    }
+    return {
+        "ScoreFactor": {
+            "type": "object", "required": ["code", "label", "raw", "maximum", "scaled", "weight", "points"],
+            "properties": {
+                "code": {"type": "string", "enum": ["demand", "support", "urgency", "category", "cost"]},
+                "label": {"type": "string"}, "raw": number,
+                "maximum": {"type": "number", "description": "候选项目中该因素原始值的最大值（缩放分母）。"},
+                "scaled": {"type": "number", "minimum": 0, "maximum": 1}, "weight": number,
+                "points": {"type": "number", "description": "100 × 权重 × 缩放值。"},
+                "unit": {"type": "string"}, "note": {"type": "string"},
+            },
+        },
+        "RankedProject": {"type": "object", "required": ["project_id", "name", "total", "factors", "eligible"],
+                          "properties": ranked_props},
+        "ProjectRanking": {
+            "type": "object", "required": ["as_of", "weight_set_version", "count", "projects"],
+            "properties": {"as_of": day, "weight_set_version": {"type": "integer"}, "count": {"type": "integer"},
+                           "projects": {"type": "array", "items": _ref("schemas", "RankedProject")}},
+        },
+        "PlanItem": {
+            "type": "object", "required": ["project_id", "name", "total", "plan_reason", "urgent_first"],
+            "properties": {**ranked_props, "plan_reason": {"type": "string", "description": "入选或未入选的原因。"},
+                           "urgent_first": {"type": "boolean"}},
+        },
+        "AnnualPlan": {
+            "type": "object", "required": ["budget_wan", "as_of", "totals", "chosen", "left_out"],
+            "properties": {
+                "budget_wan": money, "as_of": day, "street_id": {"type": "integer", "nullable": True},
+                "weight_set_version": {"type": "integer"}, "urgent_basic_share": number,
+                "totals": {"type": "object", "required": ["cost_wan", "score", "budget_left_wan", "chosen", "left_out"],
+                           "properties": {"cost_wan": money, "score": number, "budget_left_wan": money,
+                                          "chosen": {"type": "integer"}, "left_out": {"type": "integer"}}},
+                "chosen": {"type": "array", "items": _ref("schemas", "PlanItem")},
+                "left_out": {"type": "array", "items": _ref("schemas", "PlanItem")},
+            },
+        },
+        "DemandGap": {
+            "type": "object",
+            "required": ["estate_id", "estate_name", "street_id", "street_name", "households", "theme", "theme_name",
+                         "per_100", "counted", "urgent_share"],
+            "properties": {
+                "estate_id": {"type": "integer"}, "estate_name": {"type": "string"}, "street_id": {"type": "integer"},
+                "street_name": {"type": "string"}, "households": {"type": "integer"},
+                "theme": {"type": "string", "enum": theme_codes}, "theme_name": {"type": "string"},
+                "per_100": {"type": "number", "description": "每百户需求强度（365 天，180 天半衰期）。"},
+                "counted": {"type": "integer", "description": "计入的诉求条数。"},
+                "urgent_share": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+        },
+        "DemandGaps": {
+            "type": "object", "required": ["as_of", "window_days", "min_per_100", "min_counted", "count", "gaps"],
+            "properties": {"as_of": day, "window_days": {"type": "integer"}, "min_per_100": number,
+                           "min_counted": {"type": "integer"}, "count": {"type": "integer"},
+                           "gaps": {"type": "array", "items": _ref("schemas", "DemandGap")}},
+        },
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     from nlp.themes import THEME_CODES
 
@@ -186,6 +330,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "tags": [{"name": "open311", "description": "Open311 GeoReport v2"},
+                 {"name": "projects", "description": "项目库：排序、年度计划、需求缺口（JSON）"},
                  {"name": "meta", "description": "本文档"}],
         "paths": {
             "/openapi.json": {
@@ -269,6 +414,7 @@ def openapi_document() -> dict[str, Any]:
                                             "500"),
                 },
             },
+            **_project_paths(list(THEME_CODES)),
         },
         "components": {
             "securitySchemes": {
@@ -286,7 +432,7 @@ def openapi_document() -> dict[str, Any]:
                 "Jurisdiction": {"name": "jurisdiction_id", "in": "query", "required": False,
                                  "description": "单一辖区，忽略。", "schema": {"type": "string"}},
             },
-            "schemas": _schemas(list(THEME_CODES)),
+            "schemas": {**_schemas(list(THEME_CODES)), **_project_schemas(list(THEME_CODES))},
             "responses": {
                 name: {"description": description, "content": _both("Errors")}
                 for name, description in ERROR_RESPONSES.values()

@@ -195,6 +195,9 @@ def request_updates(fmt: str):
     return open311.render(fmt, "service_request_updates", "request_update", rows)
 
 
+from portal.api import projects as _project_routes  # noqa: E402,F401  (the /projects/*.json routes on bp)
+
+
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE", "QUERY", "OPTIONS"]
 
 
