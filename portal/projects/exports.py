@@ -46,6 +46,19 @@ def project_row(project: Project, resolver: EstateResolver) -> list:
             project.description or None]
 
 
+def _plain_cells(sheet, values: list) -> list:
+    """Text beginning with "=" stays text: openpyxl would otherwise write it as a formula."""
+    cells = []
+    for value in values:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
 def projects_workbook(projects: Iterable[Project], user) -> tuple[io.BytesIO, int]:
     """The workbook and the number of projects in it."""
     resolver = EstateResolver(user)
@@ -53,7 +66,7 @@ def projects_workbook(projects: Iterable[Project], user) -> tuple[io.BytesIO, in
     sheet = _sheet(workbook, "项目库", EXPORT_COLUMNS)
     rows = 0
     for project in projects:
-        sheet.append(project_row(project, resolver))
+        sheet.append(_plain_cells(sheet, project_row(project, resolver)))
         rows += 1
     buffer = io.BytesIO()
     workbook.save(buffer)

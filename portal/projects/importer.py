@@ -22,7 +22,7 @@ from portal.areas.models import Estate
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.core.scoping import scoped, street_limit
-from portal.core.tabular import ErrorReport, TableError, map_headers, normalise_header, read_table
+from portal.core.tabular import ErrorReport, TableError, is_formula, map_headers, normalise_header, read_table
 from portal.extensions import db
 from portal.projects import services
 from portal.projects.models import Project, ProjectStatus
@@ -214,7 +214,9 @@ def validate(actor, filename: str, data: bytes, *, max_rows: int = MAX_ROWS) -> 
         def cell(name: str) -> Any:
             return cells[columns[name]] if name in columns else None
 
-        formulas = [name for name, index in columns.items() if (line, index) in table.formula_cells]
+        # a CSV cell typed as "=…" is a formula to Excel too, when someone opens an export of it
+        formulas = [name for name, index in columns.items()
+                    if (line, index) in table.formula_cells or is_formula(cells[index])]
         if formulas:
             report.fail(f"第 {line} 行：「{'」「'.join(formulas)}」是公式，请改为数值或文字后再导入。")
             continue

@@ -244,6 +244,8 @@ def check_input(actor, data: ProjectInput, *, exclude_id: Optional[int] = None,
         raise ProjectInputError("name", "请填写项目名称。")
     if len(name) > MAX_NAME:
         raise ProjectInputError("name", f"项目名称最多 {MAX_NAME} 个字。")
+    if name.startswith("="):  # Excel would run it as a formula when the library is exported
+        raise ProjectInputError("name", "项目名称不能以“=”开头。")
     street_id, estates = _check_estates(actor, data.estate_ids)
     if not can_act_on_street(actor, street_id):
         raise Forbidden()
@@ -257,6 +259,8 @@ def check_input(actor, data: ProjectInput, *, exclude_id: Optional[int] = None,
     description = (data.description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise ProjectInputError("description", f"项目说明最多 {MAX_DESCRIPTION} 个字。")
+    if description.startswith("="):
+        raise ProjectInputError("description", "项目说明不能以“=”开头。")
     survey = _check_survey(actor, data.consent_survey_id, street_id)
     if check_name:
         _check_name_free(street_id, name, exclude_id)

@@ -87,6 +87,8 @@ def test_district_admin_creates_in_any_street(place):
 @pytest.mark.parametrize("changes, field, words", [
     ({"name": "  "}, "name", "请填写项目名称"),
     ({"name": "改" * 129}, "name", "最多 128"),
+    ({"name": "=1+1"}, "name", "不能以“=”开头"),
+    ({"description": "=HYPERLINK(1)"}, "description", "不能以“=”开头"),
     ({"estate_ids": []}, "estate_ids", "至少选择一个小区"),
     ({"estate_ids": [987654]}, "estate_ids", "不存在"),
     ({"estate_ids": ["abc"]}, "estate_ids", "不存在"),
