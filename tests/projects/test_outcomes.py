@@ -189,3 +189,13 @@ def test_the_partial_for_the_project_page(app, world):
         waiting = completed([estate], ["drainage"], started=today - timedelta(days=40), done=today - timedelta(days=3))
         html = render_template_string('{% include "projects/demand/_project_outcome.html" %}', project=waiting)
         assert "待评估" in html
+
+
+def test_the_project_page_shows_the_outcome(client, world):
+    today = local_today()
+    project = completed([world["guihua"]], ["drainage"], name="桂花苑排水改造", started=today - timedelta(days=400),
+                        done=today - timedelta(days=200))
+    on_days(world["guihua"], "drainage", [project.started_on - timedelta(days=3)] * 4, as_of=today)
+    login(client, world["staff"])
+    html = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert 'id="project-outcome"' in html and "4.00" in html and "-100.0%" in html
