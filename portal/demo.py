@@ -199,18 +199,69 @@ def build_demo_tickets(actor, rng: random.Random, count: int = 160) -> None:
         click.echo(f"demo tickets not imported: {exc}")
 
 
+# (name, estates, themes, category, cost 万元, households or None for all, status, days since start, days since completion)
+DEMO_PROJECTS = [
+    ("桂花苑停车与消防通道整治", ["桂花苑"], ["parking", "fire_safety"], "improve", "85", None, "approved", None, None),
+    ("和平片区供水排水燃气管网改造", ["纺织厂宿舍", "电力公司宿舍"], ["water_supply", "drainage", "gas"], "basic",
+     "420", None, "proposed", None, None),
+    ("向阳新村加装电梯（一期）", ["向阳新村"], ["elevator", "accessibility"], "improve", "360", 96, "in_progress", 60, None),
+    ("东风里屋面防水与外墙修缮", ["东风里"], ["building_safety"], "basic", "150", None, "completed", 330, 160),
+    ("新华里小区雨污分流改造", ["新华里小区"], ["drainage"], "basic", "260.5", None, "approved", None, None),
+    ("光明小区老年助餐点", ["光明小区"], ["elderly_care"], "enhance", "45", 120, "proposed", None, None),
+    ("建设新村电动车充电棚", ["建设新村"], ["ev_charging", "fire_safety"], "improve", "38.6", None, "proposed", None, None),
+    ("邮电新村路灯和楼道灯改造", ["邮电新村"], ["lighting"], "basic", "18", None, "in_progress", 20, None),
+]
+
+
+def build_demo_projects(admin) -> None:
+    """The project library through the same services staff use, each created by its street's staff.
+    Idempotent: a project whose name its street already has is left as it is."""
+    from datetime import timedelta
+
+    from portal.projects import services as projects
+    from portal.projects.models import Project, ProjectStatus
+
+    today = projects.local_today()
+    for name, estate_names, themes, category, cost, households, status, started, completed in DEMO_PROJECTS:
+        estates = db.session.scalars(select(Estate).where(Estate.name.in_(estate_names)).order_by(Estate.id)).all()
+        if len(estates) != len(estate_names):
+            continue
+        street_id = estates[0].street_id
+        if db.session.scalar(select(Project.id).where(Project.street_id == street_id, Project.name == name)):
+            continue
+        actor = db.session.scalar(select(User).where(User.role == Role.street_staff, User.street_id == street_id)
+                                  .order_by(User.id)) or admin
+        surveys = projects.consent_surveys_for(actor, street_id)
+        survey = next((s for s in surveys if set(s.estate_ids) & {e.id for e in estates}), None)
+        project = projects.create_project(actor, projects.ProjectInput(
+            name=name, estate_ids=[e.id for e in estates], themes=themes, category=category, cost_wan=cost,
+            households_covered=households if households is not None else sum(e.household_count for e in estates),
+            description="演示项目", consent_survey_id=survey.id if survey else None))
+        if status != "proposed":
+            projects.change_status(actor, project, ProjectStatus.approved)
+        if started is not None:
+            projects.change_status(actor, project, ProjectStatus.in_progress, on_date=today - timedelta(days=started))
+        if completed is not None:
+            projects.change_status(actor, project, ProjectStatus.completed, on_date=today - timedelta(days=completed))
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command():
     """Build the demo district (idempotent) and print the demo logins."""
     logins = build_demo()
     build_demo_tickets(_get_or_create_admin(), random.Random(20261201))
+    build_demo_projects(_get_or_create_admin())
     estates = db.session.scalar(select(func.count()).select_from(Estate))
     households = db.session.scalar(select(func.count()).select_from(Household))
     from portal.tickets.models import Ticket
 
+    from portal.projects.models import Project
+
     tickets = db.session.scalar(select(func.count()).select_from(Ticket))
-    click.echo(f"demo district {DISTRICT}: {estates} estates, {households} households, {tickets} hotline tickets")
+    projects = db.session.scalar(select(func.count()).select_from(Project))
+    click.echo(f"demo district {DISTRICT}: {estates} estates, {households} households, {tickets} hotline tickets, "
+               f"{projects} projects")
     click.echo("demo logins (username / role / street / password):")
     for username, role, street, password in logins:
         click.echo(f"  {username:10s} {role:10s} {street:6s} {password}")
