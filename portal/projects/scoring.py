@@ -74,7 +74,7 @@ def current_weight_set() -> WeightSet:
         return newest
     try:
         with db.session.begin_nested():
-            db.session.add(WeightSet(version=1, weights=dict(DEFAULT_WEIGHTS), note="默认权重（DESIGN.md §6）"))
+            db.session.add(WeightSet(version=1, weights=dict(DEFAULT_WEIGHTS), note="默认权重"))
         db.session.commit()
     except IntegrityError:  # another request created it first
         db.session.rollback()
