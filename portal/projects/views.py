@@ -161,6 +161,9 @@ def detail(project_id: int):
     project = _project(project_id)
     status_form = StatusForm(prefix="status")
     status_form.status.choices = [(s.value, s.label) for s in services.next_statuses(project)]
+    stage = STATUS_ORDER.index(project.status)
+    status_form.status.data = STATUS_ORDER[min(stage + 1, len(STATUS_ORDER) - 1)].value if stage + 1 < len(STATUS_ORDER) \
+        else STATUS_ORDER[stage - 1].value  # the next step forward, or back one from 已完成
     return render_template("projects/detail.html", project=project,
                            history=[(e, _event_summary(e)) for e in services.history(project)],
                            status_form=status_form, action_form=EmptyForm(), theme_name=theme_name,
