@@ -1,6 +1,6 @@
 """你说我办 (no login): estates by street, what residents raised per estate, the projects there; nothing
 personal or free-text ever shown; rate-limited; bad ids answered with 404, not 500."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
