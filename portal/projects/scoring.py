@@ -389,14 +389,21 @@ def rank(user, *, street_id: Optional[int] = None, category=None, status=None,
     status = _enum(status, ProjectStatus, "项目状态")
     if status is not None and status not in CANDIDATE_STATUSES:
         raise ServiceError("排序只包括储备和入库项目。")
+    if street_id is not None and street_id != "":
+        try:
+            street_id = int(street_id)
+        except (TypeError, ValueError):
+            raise ServiceError(f"街道参数无效：{street_id}") from None
+    else:
+        street_id = None
     limit = street_limit(user)
     if limit is not None:
-        if street_id is not None and int(street_id) != limit:
+        if street_id is not None and street_id != limit:
             return []
         street_id = limit
     rows = rank_all(as_of=as_of)
     return [r for r in rows
-            if (street_id is None or r.project.street_id == int(street_id))
+            if (street_id is None or r.project.street_id == street_id)
             and (category is None or r.project.category is category)
             and (status is None or r.project.status is status)]
 

@@ -107,6 +107,9 @@ def test_filters_category_status_street(world, admin):
         scoring.rank(admin, category="luxury")
     with pytest.raises(ServiceError):
         scoring.rank(admin, status="completed")
+    with pytest.raises(ServiceError):
+        scoring.rank(admin, street_id="abc")
+    assert [r.rank for r in scoring.rank(admin, street_id=str(world["south"].id), as_of=AS_OF)] == [2]
 
 
 def test_weight_change_makes_a_new_version_and_reranks(world, admin):
