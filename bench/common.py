@@ -12,8 +12,9 @@ sys.path.insert(0, str(ROOT))
 
 
 @contextmanager
-def bench_app(database_url: str | None = None, **config):
-    """An app with the schema built by the real migrations and the demo district loaded."""
+def bench_app(database_url: str | None = None, *, reuse: bool = False, **config):
+    """An app with the schema built by the real migrations and the demo district loaded. With `reuse`, the
+    database named is kept as it is (only migrated up), for re-measuring data an earlier run kept."""
     from flask_migrate import upgrade
 
     from portal import create_app
@@ -24,6 +25,12 @@ def bench_app(database_url: str | None = None, **config):
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "INSTANCE_PATH": tmp, **config})
         with app.app_context():
+            if reuse:
+                upgrade()
+                yield app
+                db.session.remove()
+                db.engine.dispose()
+                return
             if database_url:  # start from an empty schema in the database named
                 db.drop_all()
                 with db.engine.begin() as conn:

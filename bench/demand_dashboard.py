@@ -7,7 +7,7 @@ schema by the real migrations and the demo district, adds streets and estates up
 hotline tickets and the signals with COPY, builds the rollup, then measures each dashboard request
 through the Flask test client as district_admin and as a street office (p50/p95 over --requests
 requests after 2 warm-up requests, plus the very first, cold request). The database is dropped at the
-end (unless --keep).
+end (unless --keep; `--reuse <database>` measures again on a kept one, rebuilding only the rollups).
 
 Target (issue 7): p95 ≤ 300 ms for each dashboard request.
 """
@@ -147,68 +147,87 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="do not drop the scratch database")
     parser.add_argument("--dashboard-only", action="store_true", help="skip the export and the brief")
+    parser.add_argument("--reuse", metavar="DATABASE", help="measure again on a database an earlier --keep run kept")
     args = parser.parse_args()
 
-    name = f"minsheng_bench_demand_{os.getpid()}"
-    sh("createdb", *PG, name)
+    name = args.reuse or f"minsheng_bench_demand_{os.getpid()}"
+    if not args.reuse:
+        sh("createdb", *PG, name)
     url = f"postgresql://postgres@127.0.0.1:5432/{name}"
     try:
         run(url, args)
     finally:
-        if not args.keep:
+        if not args.keep and not args.reuse:
             sh("dropdb", *PG, name)
         else:
             print(f"kept database {name}")
+
+
+def load(db, args, estates: list, rng, today, timings) -> tuple[int, int, int]:
+    """Places, tickets and signals (COPY), the rollups, VACUUM ANALYZE; fills `estates`."""
+    from sqlalchemy import select, text
+
+    from portal.areas.models import Estate
+    from portal.demand.services import rebuild_rollup
+
+    t0 = time.perf_counter()
+    add_places(db, args.estates, rng)
+    estates.extend(db.session.scalars(select(Estate).order_by(Estate.id)).all())
+    tickets, signals = generate(estates, args.signals, today, rng)
+    timings["generate"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    copy_rows(db, "tickets", ["id", "number", "source", "received_at", "address", "title", "content", "status",
+                              "street_id", "estate_id", "needs_placement", "themes", "theme_scores", "urgent",
+                              "needs_review", "tags_confirmed", "created_at", "updated_at"], tickets)
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"))
+    timings["copy tickets"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    copy_rows(db, "demand_signals", ["source", "record_id", "estate_id", "street_id", "theme", "occurred_at",
+                                     "local_day", "urgent", "weight", "reporter_key", "created_at"], signals)
+    timings["copy signals"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rollup_rows = rebuild_rollup()
+    db.session.commit()
+    timings["build rollup"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    timings["vacuum analyze"] = time.perf_counter() - t0
+    return len(tickets), len(signals), rollup_rows
 
 
 def run(url: str, args) -> None:
     from sqlalchemy import func, select, text
 
     from portal.areas.models import Estate, Street
-    from portal.demand.models import DemandDailyCount
+    from portal.demand.models import DemandDailyCount, DemandMonthlyCount, DemandSignal
     from portal.demand.services import rebuild_rollup
     from portal.extensions import db
+    from portal.tickets.models import Ticket
 
     rng = random.Random(7)
     today = date.today()
     timings: dict[str, float] = {}
-    with bench_app(url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False) as app:
-        t0 = time.perf_counter()
-        add_places(db, args.estates, rng)
-        estates = db.session.scalars(select(Estate).order_by(Estate.id)).all()
-        tickets, signals = generate(estates, args.signals, today, rng)
-        timings["generate"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        copy_rows(db, "tickets", ["id", "number", "source", "received_at", "address", "title", "content", "status",
-                                  "street_id", "estate_id", "needs_placement", "themes", "theme_scores", "urgent",
-                                  "needs_review", "tags_confirmed", "created_at", "updated_at"], tickets)
-        with db.engine.begin() as conn:
-            conn.execute(text("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"))
-        timings["copy tickets"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        copy_rows(db, "demand_signals", ["source", "record_id", "estate_id", "street_id", "theme", "occurred_at",
-                                         "local_day", "urgent", "weight", "reporter_key", "created_at"], signals)
-        timings["copy signals"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        rollup_rows = rebuild_rollup()
-        db.session.commit()
-        timings["build rollup"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-        timings["vacuum analyze"] = time.perf_counter() - t0
-
+    with bench_app(url, reuse=bool(args.reuse), WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False) as app:
+        if args.reuse:
+            estates = db.session.scalars(select(Estate).order_by(Estate.id)).all()
+            n_tickets = db.session.scalar(select(func.count()).select_from(Ticket))
+            n_signals = db.session.scalar(select(func.count()).select_from(DemandSignal))
+            rollup_rows = rebuild_rollup()  # the rollups as this version of the code builds them
+            db.session.commit()
+        else:
+            estates = []
+            n_tickets, n_signals, rollup_rows = load(db, args, estates, rng, today, timings)
         heping = db.session.scalar(select(Street).where(Street.name == "和平街道"))
         heping_estates = [e for e in estates if e.street_id == heping.id]
-        n_tickets, n_signals = len(tickets), len(signals)
-        del tickets, signals
         print(f"machine: {machine()}")
         print(f"database: {db.engine.dialect.name} {db.session.scalar(text('SHOW server_version'))}")
         print(f"data: {n_signals:,} signals ({n_tickets:,} hotline tickets) over {len(estates)} estates, "
               f"{db.session.scalar(select(func.count()).select_from(Street))} streets, "
-              f"{today - timedelta(days=729)} … {today}; rollup {rollup_rows:,} rows "
-              f"({db.session.scalar(select(func.count()).select_from(DemandDailyCount)):,})")
+              f"{today - timedelta(days=729)} … {today}; daily rollup {rollup_rows:,} rows, monthly "
+              f"{db.session.scalar(select(func.count()).select_from(DemandMonthlyCount)):,}")
         print(f"street office 和平街道: {len(heping_estates)} estates")
         print("load: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
 
