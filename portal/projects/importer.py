@@ -123,6 +123,9 @@ def parse_themes(value: Any) -> list[str]:
         if not word:
             continue
         code = by_word.get(_squash(word).lower()) or by_word.get(_squash(word))
+        if code is None and len(_squash(word)) >= 2:  # a short form: "绿化" for 绿化与公共空间, if only one fits
+            fits = {theme.code for theme in THEMES if _squash(theme.name).startswith(_squash(word))}
+            code = fits.pop() if len(fits) == 1 else None
         if code is None:
             unknown.append(word)
         elif code not in codes:

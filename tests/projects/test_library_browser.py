@@ -10,12 +10,13 @@ from portal.extensions import db
 from portal.projects.models import Project, ProjectCategory, ProjectStatus
 from portal.projects import services
 from portal.projects.services import local_today
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, xlsx_bytes
 from tests.projects.builders import make_project
 from tests.projects.test_library import place  # noqa: F401  (the fixture)
 from tests.playwright_fixtures import log_in, page_fits_width
 
 pytestmark = [pytest.mark.browser]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -91,6 +92,22 @@ def test_list_new_detail_status_on_a_desktop(page, live_server, library, output_
     page.wait_for_url(re.compile(r"status=in_progress"))
     assert page.locator("#project-table tbody tr").count() == 1
     assert "status=in_progress" in page.locator("#export-link").get_attribute("href")
+
+    # a file with one bad row: the list of what to fix, and nothing imported
+    page.goto(f"{live_server}/projects/import")
+    page.set_input_files("input[name=file]", files=[{"name": "项目.xlsx", "mimeType": XLSX, "buffer": xlsx_bytes([
+        ["项目名称", "小区", "主题", "类别", "投资估算（万元）", "覆盖户数"],
+        ["东风里停车改造", "东风里", "停车管理", "完善类", 30, 100],
+        ["纺织厂宿舍路灯", "纺织厂宿舍", "照明", "基础类", "12.345", 96],
+        ["新华里绿化", "新华里小区", "绿化", "提升类", 20, 100]])}])  # 绿化: short for 绿化与公共空间
+    page.click("form.form button[type=submit]")
+    errors = page.locator("#import-errors li")
+    expect(errors).to_have_count(3)
+    expect(errors.nth(0)).to_have_text("第 2 行：找不到小区「东风里」（或不在您的管辖范围内）。")
+    expect(errors.nth(1)).to_contain_text("第 3 行：投资估算最多保留两位小数")
+    expect(errors.nth(2)).to_contain_text("第 4 行：找不到小区「新华里小区」")
+    page.screenshot(path=str(output_dir / "projects-3c-import-errors.png"), full_page=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Project)) == 4
 
 
 def test_prefilled_new_detail_status_on_a_phone(phone, live_server, library, output_dir):
