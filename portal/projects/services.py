@@ -7,7 +7,7 @@ saved first, so two people editing the same project never silently overwrite eac
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Optional, Sequence
@@ -376,6 +376,7 @@ def conflict_message(project: Optional[Project]) -> str:
 
 def insert_project(actor, checked: CheckedProject, status: ProjectStatus, started_on: Optional[date],
             completed_on: Optional[date], note: Optional[str]) -> Project:
+    """Add a checked project and its create event to the session; the caller commits (imports commit once)."""
     project = Project(status=status, started_on=started_on, completed_on=completed_on, revision=1,
                       created_by_id=actor.id)
     _apply(project, checked)

@@ -2,11 +2,11 @@
 row-numbered message and nothing written, estates looked up within the importer's scope, and an
 export that imports back to the same projects."""
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 
