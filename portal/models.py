@@ -2,7 +2,7 @@
 from portal.accounts.models import Role, User  # noqa: F401
 from portal.areas.models import Community, Estate, Household, Occupancy, Street  # noqa: F401
 from portal.audit.models import Event  # noqa: F401
-from portal.demand.models import DemandDailyCount, DemandMonthlyCount, DemandSignal  # noqa: F401
+from portal.demand.models import DemandDailyCount, DemandMonthlyCount, DemandSignal, DemandStreetDailyCount  # noqa: F401
 from portal.jobs.models import Job  # noqa: F401
 from portal.tickets.models import HeaderMapping, Ticket, TicketTheme  # noqa: F401
 from portal.api.models import ApiKey  # noqa: F401

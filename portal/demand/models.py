@@ -100,20 +100,8 @@ class DemandDailyCount(db.Model):
 MONTHLY_SOURCES = [s.value for s in SignalSource]
 
 
-class DemandMonthlyCount(db.Model):
-    """The daily rollup summed per local month, estate and theme, with the source and urgent splits as
-    columns: a 90-day or one-year view reads a few rows per (estate, theme) instead of one per day.
-    Derived from demand_daily_counts by services.refresh_rollup, in the same transaction."""
-    __tablename__ = "demand_monthly_counts"
-    __table_args__ = (
-        Index("ix_demand_monthly_counts_month", "month", "theme"),
-        Index("ix_demand_monthly_counts_street_month", "street_id", "month"),
-    )
-
-    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the local month
-    theme: Mapped[str] = mapped_column(String(32), primary_key=True)
-    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), primary_key=True)
+class SplitCounts:
+    """Count columns of a summed rollup: all, urgent, and each per source."""
     n: Mapped[int]
     n_urgent: Mapped[int]
     n_hotline: Mapped[int]
@@ -134,3 +122,30 @@ class DemandMonthlyCount(db.Model):
     @classmethod
     def street_clause(cls, street_id: int):
         return cls.street_id == street_id
+
+
+class DemandMonthlyCount(SplitCounts, db.Model):
+    """The daily rollup summed per local month, estate and theme, with the source and urgent splits as
+    columns: a 90-day or one-year view reads a few rows per (estate, theme) instead of one per day.
+    Derived from demand_daily_counts by services.refresh_rollup, in the same transaction."""
+    __tablename__ = "demand_monthly_counts"
+    __table_args__ = (
+        Index("ix_demand_monthly_counts_month", "month", "theme"),
+        Index("ix_demand_monthly_counts_street_month", "street_id", "month"),
+    )
+
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the local month
+    theme: Mapped[str] = mapped_column(String(32), primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), primary_key=True)
+
+
+class DemandStreetDailyCount(SplitCounts, db.Model):
+    """The daily rollup summed per street (no estate), with the same count columns: the weekly trend of a
+    street or of the district reads one row per day and theme. Derived like the monthly one."""
+    __tablename__ = "demand_street_daily_counts"
+    __table_args__ = (Index("ix_demand_street_daily_counts_day", "local_day"),)
+
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    theme: Mapped[str] = mapped_column(String(32), primary_key=True)

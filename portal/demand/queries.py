@@ -2,7 +2,7 @@
 
 Periods are counted in local time (Asia/Shanghai). The counts (total, distribution, trend, heat map,
 hot spots) read the rollups, keyed by the signal's local day: whole months from `demand_monthly_counts`,
-part-months from `demand_daily_counts` (see range_pieces). The representative records read the raw
+part-months from `demand_daily_counts` (see range_pieces), weekly trends from `demand_street_daily_counts`. The representative records read the raw
 signal rows.
 """
 from __future__ import annotations
@@ -16,7 +16,9 @@ from sqlalchemy import Select, and_, func, literal, or_, select, text, union_all
 from portal.areas.models import Estate, Street
 from portal.core.scoping import scoped, street_limit
 from portal.core.workdays import to_utc_naive
-from portal.demand.models import DemandDailyCount, DemandMonthlyCount, DemandSignal, SignalSource
+from portal.demand.models import (
+    DemandDailyCount, DemandMonthlyCount, DemandSignal, DemandStreetDailyCount, SignalSource,
+)
 from portal.extensions import db
 
 LOCAL_OFFSET_HOURS = 8
@@ -159,6 +161,7 @@ def _where(stmt: Select, filters: DemandFilters, user, *, with_dates: bool = Tru
 
 Rollup = DemandDailyCount
 Monthly = DemandMonthlyCount
+StreetDaily = DemandStreetDailyCount
 
 
 def _where_rollup(stmt: Select, filters: DemandFilters, user, *, with_dates: bool = True) -> Select:
@@ -280,9 +283,18 @@ def trend(filters: DemandFilters, user, granularity: str = "week") -> list[tuple
     granularity = "month" if granularity == "month" else "week"
     if granularity == "month":
         rows = _sums(filters, user, ["period"])
-    else:
+    elif filters.estate_id:
         stmt = _where_rollup(select(Rollup.local_day, func.sum(Rollup.n)), filters, user).group_by(Rollup.local_day)
         rows = [(day, int(n)) for day, n in db.session.execute(stmt)]
+    else:  # no estate filter: the street-daily sums hold the same counts in far fewer rows
+        count = func.sum(StreetDaily.count_column(filters.source, filters.urgent))
+        stmt = scoped(select(StreetDaily.local_day, count), StreetDaily, user).where(
+            StreetDaily.local_day >= filters.date_from, StreetDaily.local_day <= filters.date_to)
+        if filters.street_id:
+            stmt = stmt.where(StreetDaily.street_id == filters.street_id)
+        if filters.theme:
+            stmt = stmt.where(StreetDaily.theme == filters.theme)
+        rows = [(day, int(n or 0)) for day, n in db.session.execute(stmt.group_by(StreetDaily.local_day))]
     counts: dict[str, int] = {}
     for day, n in rows:
         day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])

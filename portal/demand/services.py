@@ -3,7 +3,8 @@
 Every write of signals goes through `replace_many`, which also keeps the dashboard's rollup
 (`demand_daily_counts`) exact: after deleting and inserting a batch of records' signals it recomputes the
 rollup rows of every (estate, local day) the batch touched — old days and new — from the signal rows
-themselves, in the same transaction.
+themselves, in the same transaction; then the monthly and street-daily sums of those days from the daily
+rollup.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from portal.areas.models import Estate
 from portal.audit.services import record_event
 from portal.core.time import utcnow
 from portal.demand.models import (
-    MONTHLY_SOURCES, DemandDailyCount, DemandMonthlyCount, DemandSignal, SignalSource, local_day_of,
+    MONTHLY_SOURCES, DemandDailyCount, DemandMonthlyCount, DemandSignal, DemandStreetDailyCount, SignalSource,
+    local_day_of,
 )
 from portal.extensions import db
 
@@ -89,12 +91,19 @@ _ROLLUP_COLUMNS = ["estate_id", "local_day", "theme", "source", "urgent", "stree
 
 def refresh_rollup(estate_days: Iterable[tuple[int, date]]) -> None:
     """Recompute the daily rollup rows of these (estate, local day) pairs from demand_signals, then the
-    monthly rows of their months from the daily rollup. No commit."""
+    monthly rows of their months and the street-daily rows of their streets' days from the daily rollup.
+    No commit."""
     by_estate: dict[int, set[date]] = defaultdict(set)
     for estate_id, day in estate_days:
         by_estate[estate_id].add(day)
     _refresh_daily(by_estate)
     _refresh_monthly({estate_id: {d.replace(day=1) for d in days} for estate_id, days in by_estate.items()})
+    streets = _street_of(by_estate)
+    by_street: dict[int, set[date]] = defaultdict(set)
+    for estate_id, days in by_estate.items():
+        if estate_id in streets:
+            by_street[streets[estate_id]].update(days)
+    _refresh_street_daily(by_street)
 
 
 def _refresh_daily(by_estate: dict[int, set[date]]) -> None:
@@ -120,22 +129,39 @@ def _next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _monthly_from_daily(where):
+_COUNT_NAMES = ["n", "n_urgent"] + [f"n_{s}" for s in MONTHLY_SOURCES] + [f"n_urgent_{s}" for s in MONTHLY_SOURCES]
+
+
+def _summed_from_daily(target, keys: dict, where):
+    """INSERT … SELECT of the daily rollup summed per `keys` (target column → SQL expression; grouped by
+    the target column's name), with the split count columns. `where` limits the daily rows read."""
     daily = DemandDailyCount
-    month = month_of(daily.local_day)
 
     def share(urgent: bool, source: Optional[str]):
         conditions = ([daily.urgent.is_(True)] if urgent else []) + ([daily.source == SignalSource(source)] if source else [])
         return func.sum(case((and_(*conditions), daily.n), else_=0)) if conditions else func.sum(daily.n)
 
-    columns = [daily.estate_id, month.label("month"), daily.theme, daily.street_id, share(False, None), share(True, None)]
-    columns += [share(False, s) for s in MONTHLY_SOURCES] + [share(True, s) for s in MONTHLY_SOURCES]
-    names = ["estate_id", "month", "theme", "street_id", "n", "n_urgent"]
-    names += [f"n_{s}" for s in MONTHLY_SOURCES] + [f"n_urgent_{s}" for s in MONTHLY_SOURCES]
-    stmt = select(*columns).group_by(daily.estate_id, literal_column("month"), daily.theme, daily.street_id)
+    counts = [share(False, None), share(True, None)] + [share(False, s) for s in MONTHLY_SOURCES] \
+        + [share(True, s) for s in MONTHLY_SOURCES]
+    # group by the output names: a bound parameter inside an expression (date_trunc('month', …)) would
+    # not match the same expression in GROUP BY on PostgreSQL
+    stmt = (select(*(expr.label(name) for name, expr in keys.items()), *counts)
+            .group_by(*(literal_column(name) for name in keys)))
     if where is not None:
         stmt = stmt.where(where)
-    return insert(DemandMonthlyCount).from_select(names, stmt)
+    return insert(target).from_select([*keys, *_COUNT_NAMES], stmt)
+
+
+def _monthly_from_daily(where):
+    daily = DemandDailyCount
+    return _summed_from_daily(DemandMonthlyCount, {"estate_id": daily.estate_id, "month": month_of(daily.local_day),
+                                                   "theme": daily.theme, "street_id": daily.street_id}, where)
+
+
+def _street_daily_from_daily(where):
+    daily = DemandDailyCount
+    return _summed_from_daily(DemandStreetDailyCount, {"street_id": daily.street_id, "local_day": daily.local_day,
+                                                       "theme": daily.theme}, where)
 
 
 def _refresh_monthly(by_estate: dict[int, set[date]]) -> None:
@@ -150,14 +176,27 @@ def _refresh_monthly(by_estate: dict[int, set[date]]) -> None:
             db.session.execute(_monthly_from_daily(and_(DemandDailyCount.estate_id == estate_id, in_months)))
 
 
+def _refresh_street_daily(by_street: dict[int, set[date]]) -> None:
+    for street_id, days in sorted(by_street.items()):
+        ordered = sorted(days)
+        for start in range(0, len(ordered), 400):
+            chunk = ordered[start:start + 400]
+            db.session.execute(delete(DemandStreetDailyCount).where(DemandStreetDailyCount.street_id == street_id,
+                                                                    DemandStreetDailyCount.local_day.in_(chunk)))
+            db.session.execute(_street_daily_from_daily(and_(DemandDailyCount.street_id == street_id,
+                                                             DemandDailyCount.local_day.in_(chunk))))
+
+
 def rebuild_rollup() -> int:
-    """Recompute the whole rollup, daily and monthly, from demand_signals (after a bulk load outside
+    """Recompute the whole rollup, daily, monthly and street-daily, from demand_signals (after a bulk load outside
     replace_many). Returns the number of daily rows. No commit."""
     db.session.execute(delete(DemandDailyCount))
     counts = select(*_GROUP, func.count()).group_by(*_GROUP).order_by(DemandSignal.local_day)
     db.session.execute(insert(DemandDailyCount).from_select(_ROLLUP_COLUMNS, counts))
     db.session.execute(delete(DemandMonthlyCount))
     db.session.execute(_monthly_from_daily(None))
+    db.session.execute(delete(DemandStreetDailyCount))
+    db.session.execute(_street_daily_from_daily(None))
     return db.session.scalar(select(func.count()).select_from(DemandDailyCount)) or 0
 
 

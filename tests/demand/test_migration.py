@@ -97,7 +97,7 @@ def test_local_day_default_when_rows_are_written_without_it(app):
     assert signal.local_day == date(2026, 11, 16)
 
 
-def test_0009_backfills_the_monthly_rollup_from_the_daily_one_and_downgrades(fresh_url, tmp_path):
+def test_0009_backfills_the_monthly_and_street_daily_rollups_from_the_daily_one_and_downgrades(fresh_url, tmp_path):
     from flask_migrate import downgrade, upgrade
 
     app = make_test_app(fresh_url, tmp_path)
@@ -118,7 +118,11 @@ def test_0009_backfills_the_monthly_rollup_from_the_daily_one_and_downgrades(fre
         with db.engine.connect() as conn:
             got = {str(r.month)[:10]: (r.n, r.n_urgent, r.n_hotline, r.n_survey, r.n_urgent_hotline, r.n_urgent_survey)
                    for r in conn.execute(text("SELECT * FROM demand_monthly_counts"))}
+            by_day = {str(r.local_day)[:10]: (r.n, r.n_urgent, r.n_survey, r.n_urgent_survey)
+                      for r in conn.execute(text("SELECT * FROM demand_street_daily_counts"))}
         assert got == {"2026-10-01": (2, 0, 2, 0, 0, 0), "2026-11-01": (5, 2, 1, 4, 1, 1)}
+        assert by_day == {"2026-10-31": (2, 0, 0, 0), "2026-11-01": (1, 1, 0, 0), "2026-11-20": (4, 1, 4, 1)}
         downgrade(revision="0008_projects")
-        assert "demand_monthly_counts" not in inspect(db.engine).get_table_names()
+        tables = inspect(db.engine).get_table_names()
+        assert "demand_monthly_counts" not in tables and "demand_street_daily_counts" not in tables
         db.engine.dispose()

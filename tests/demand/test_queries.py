@@ -12,7 +12,7 @@ from portal.core.workdays import to_local, to_utc_naive
 from portal.demand import queries
 from portal.demand.models import DemandSignal, SignalSource
 from portal.demand.queries import DemandFilters
-from portal.demand.models import DemandDailyCount, DemandMonthlyCount
+from portal.demand.models import DemandDailyCount, DemandMonthlyCount, DemandStreetDailyCount
 from portal.demand.services import SignalInput, rebuild_rollup, replace_many, replace_signals
 from portal.extensions import db
 from tests.helpers import make_community, make_estate, make_street, make_user
@@ -198,18 +198,23 @@ def rollup_equals_group_by():
 
 
 def monthly_equals_signals():
-    """Every monthly row's columns equal counts over the signal rows of that month, estate and theme."""
-    expected = Counter()
-    for s in db.session.scalars(select(DemandSignal)):
-        key = (s.estate_id, s.local_day.replace(day=1), s.theme, s.street_id)
-        for column in ("n", f"n_{s.source.value}") + (("n_urgent", f"n_urgent_{s.source.value}") if s.urgent else ()):
-            expected[key + (column,)] += 1
-    got = Counter()
-    for r in db.session.scalars(select(DemandMonthlyCount)):
-        for column in DemandMonthlyCount.__table__.columns.keys():
-            if column.startswith("n") and getattr(r, column):
-                got[(r.estate_id, r.month, r.theme, r.street_id, column)] = getattr(r, column)
-    return got == expected
+    """Every monthly and street-daily row's columns equal counts over the signal rows they sum."""
+    def split(key_of, model, row_key):
+        expected = Counter()
+        for s in db.session.scalars(select(DemandSignal)):
+            for column in ("n", f"n_{s.source.value}") + (("n_urgent", f"n_urgent_{s.source.value}") if s.urgent else ()):
+                expected[key_of(s) + (column,)] += 1
+        got = Counter()
+        for r in db.session.scalars(select(model)):
+            for column in model.__table__.columns.keys():
+                if column.startswith("n") and getattr(r, column):
+                    got[row_key(r) + (column,)] = getattr(r, column)
+        return got == expected
+
+    return (split(lambda s: (s.estate_id, s.local_day.replace(day=1), s.theme, s.street_id), DemandMonthlyCount,
+                  lambda r: (r.estate_id, r.month, r.theme, r.street_id))
+            and split(lambda s: (s.street_id, s.local_day, s.theme), DemandStreetDailyCount,
+                      lambda r: (r.street_id, r.local_day, r.theme)))
 
 
 def test_local_day_is_the_shanghai_date_of_each_signal(world):
