@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup demo model vendor browser-deps clean
+.PHONY: run test setup demo model vendor browser-deps clean serve worker migrate
 
 run: setup
 	$(FLASK) demo
@@ -24,6 +24,16 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
+
+# Production (README "生产部署"): DATABASE_URL, SECRET_KEY and REDIS_URL come from the environment.
+migrate: $(VENV)/.installed
+	$(FLASK) db upgrade
+
+serve: $(VENV)/.installed vendor model
+	MINSHENG_ENV=production $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py
+
+worker: $(VENV)/.installed model
+	MINSHENG_ENV=production $(FLASK) jobs worker
 
 # Front-end libraries come from the npm registry and are copied into the ignored static/vendor/.
 vendor: static/vendor/.installed

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as SQLAlchemyTimeoutError
 
 from portal.accounts.models import Role, User
 from portal.extensions import db, login_manager
@@ -48,6 +49,7 @@ ERROR_TEXT = {
     413: ("文件太大", "上传的文件超过了大小限制（20 MB），请拆分后再上传。"),
     429: ("操作太频繁", "您的操作过于频繁，请稍等一分钟后再试。"),
     500: ("系统出错了", "服务器处理时出现错误，已记录。请稍后重试，若仍有问题请联系管理员。"),
+    503: ("系统暂时不可用", "数据库暂时无法连接，您的操作没有完成。请稍等片刻后刷新页面重试。"),
 }
 
 
@@ -97,8 +99,29 @@ def init_app(app: Flask) -> None:
     def csrf_error(error):
         return render_error(400, "页面已过期或表单校验失败，请刷新页面后重新提交。")
 
-    for code in (400, 403, 404, 405, 413, 429):
+    for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, lambda error, code=code: render_error(code))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        size = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit / 2**10:.0f} KB"
+        return render_error(413, f"上传的文件超过了大小限制（{size}），未保存任何内容。请拆分后再上传。")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(SQLAlchemyTimeoutError)
+    def database_unavailable(error):
+        # The database restarted or is out of connections: say so, without touching it again (no user
+        # loaded for the navigation); pool_pre_ping replaces the dead connections on the next request.
+        app.logger.warning("database unavailable: %s", (str(error).splitlines() or [""])[0])
+        try:
+            db.session.rollback()
+        except Exception:
+            pass
+        g._login_user = login_manager.anonymous_user()
+        body, code = render_error(503)
+        return body, code, {"Retry-After": "5"}
 
     @app.errorhandler(500)
     def server_error(error):

@@ -39,6 +39,10 @@ class Job(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[Optional[datetime]]
     finished_at: Mapped[Optional[datetime]]
+    # Which process runs it ("host:pid:start-time") and when it last said so: a job whose worker
+    # died is found and failed instead of staying "running" forever (jobs.services.reap_stale_jobs).
+    worker: Mapped[Optional[str]] = mapped_column(String(160))
+    heartbeat_at: Mapped[Optional[datetime]]
 
     @property
     def percent(self) -> int:

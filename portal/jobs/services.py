@@ -2,16 +2,26 @@
 
 Embedded default: a thread in this process. With REDIS_URL set: an RQ queue, worked by
 `flask --app wsgi jobs worker` (DESIGN.md §8). Either way the job row carries progress and the result.
+
+A task writes its data in one transaction, so a worker killed mid-task leaves nothing half-written; the
+job row names the process running it and, on PostgreSQL, carries a heartbeat, so a job whose worker died
+is marked failed with a message for the user (reap_stale_jobs) instead of showing "running" forever.
 """
 from __future__ import annotations
 
 import importlib
+import os
+import socket
 import threading
+import time
 import traceback
+from datetime import timedelta
+from pathlib import Path
 from typing import Any, Optional
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -45,7 +55,133 @@ def set_progress(job_id: int, done: int, total: int) -> None:
     if db.engine.dialect.name == "sqlite":
         return
     with db.engine.begin() as connection:
-        connection.execute(update(Job).where(Job.id == job_id).values(progress=done, total=total))
+        connection.execute(update(Job).where(Job.id == job_id).values(progress=done, total=total,
+                                                                      heartbeat_at=utcnow()))
+
+
+# --- which process runs a job, and is it still there ------------------------------------------------
+
+INTERRUPTED = {
+    "tickets.import": "后台任务中断，未导入任何记录，请重新提交。",
+    "retrain": "后台任务中断，未生成新模型，请重新提交。",
+}
+INTERRUPTED_DEFAULT = "后台任务中断，未写入任何数据，请重新提交。"
+
+
+def _start_time(pid: int) -> Optional[str]:
+    """The process's start time (clock ticks since boot), '?' where /proc is missing; None when it is gone.
+
+    With the pid it identifies the process: a pid reused after a restart (pid 1 in a container) has
+    another start time. A zombie counts as gone.
+    """
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "?"
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def process_identity(pid: Optional[int] = None) -> str:
+    pid = pid or os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
+
+
+def worker_is_gone(worker: Optional[str]) -> bool:
+    """True only when the process is known to be dead: same host, and that pid is not the same process."""
+    if not worker:
+        return False
+    parts = worker.rsplit(":", 2)
+    if len(parts) != 3:
+        return False
+    host, pid, started = parts
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another host: only the heartbeat can tell
+    return _start_time(int(pid)) != started
+
+
+def _is_stale(job: Job, now, stale_after: timedelta, heartbeats: bool) -> bool:
+    if worker_is_gone(job.worker):
+        return True
+    last = job.heartbeat_at or job.started_at
+    return heartbeats and last is not None and now - last > stale_after
+
+
+def fail_interrupted(job_id: int, message: Optional[str] = None) -> bool:
+    """Marks a running job failed (its worker died). Only a job still 'running' is touched."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.status != JobStatus.running:
+        return False
+    text = message or INTERRUPTED.get(job.kind, INTERRUPTED_DEFAULT)
+    kind, worker, upload = job.kind, job.worker, (job.payload or {}).get("path")
+    done = db.session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running).values(
+        status=JobStatus.failed, message=text, finished_at=utcnow())).rowcount
+    db.session.commit()
+    db.session.expire_all()
+    if done:
+        _live_progress.pop(job_id, None)
+        _remove_upload(upload)
+        current_app.logger.warning("job %s (%s) interrupted: worker %s gone", job_id, kind, worker)
+    return bool(done)
+
+
+def _remove_upload(path: Optional[str]) -> None:
+    # The uploaded file (callers' names and phones) is not kept once its job cannot run; the user uploads again.
+    if path and Path(path).resolve().parent == (Path(current_app.instance_path) / "uploads").resolve():
+        Path(path).unlink(missing_ok=True)
+
+
+def reap_stale_jobs(job_ids: Optional[list[int]] = None) -> list[int]:
+    """Fails running jobs whose worker process is gone or whose heartbeat stopped; returns their ids."""
+    config = current_app.config
+    heartbeats = db.engine.dialect.name != "sqlite"
+    query = select(Job).where(Job.status == JobStatus.running)
+    if job_ids is not None:
+        query = query.where(Job.id.in_(job_ids))
+    now, stale_after = utcnow(), timedelta(seconds=config["JOB_STALE_SECONDS"])
+    stale = [job.id for job in db.session.scalars(query) if _is_stale(job, now, stale_after, heartbeats)]
+    return [job_id for job_id in stale if fail_interrupted(job_id)]
+
+
+_last_reap = [float("-inf")]
+
+
+def reap_now_and_then() -> None:
+    """Called before requests: at most every JOB_REAP_INTERVAL seconds per process; never fails a request."""
+    if time.monotonic() - _last_reap[0] < current_app.config["JOB_REAP_INTERVAL"]:
+        return
+    _last_reap[0] = time.monotonic()
+    try:
+        reap_stale_jobs()
+    except SQLAlchemyError:  # the database is away: the request itself will say so
+        db.session.rollback()
+
+
+def _heartbeat(engine, job_id: int, interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        try:
+            with engine.begin() as connection:
+                connection.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running)
+                                   .values(heartbeat_at=utcnow()))
+        except SQLAlchemyError:
+            pass  # the database is briefly away; the next beat tries again
+
+
+def _start_heartbeat(job_id: int) -> threading.Event:
+    stop = threading.Event()
+    # SQLite has one writer and the task's transaction holds it; there jobs run in the web process itself.
+    if db.engine.dialect.name != "sqlite":
+        threading.Thread(target=_heartbeat, name=f"job-{job_id}-heartbeat", daemon=True, args=(
+            db.engine, job_id, current_app.config["JOB_HEARTBEAT_SECONDS"], stop)).start()
+    return stop
 
 
 def progress_of(job: Job) -> tuple[int, int]:
@@ -58,9 +194,11 @@ def run_job(job_id: int, task_path: str) -> None:
     if job is None or job.status not in (JobStatus.queued, JobStatus.running):
         return
     job.status, job.started_at = JobStatus.running, utcnow()
+    job.worker, job.heartbeat_at = process_identity(), job.started_at
     db.session.commit()
     module_name, function_name = task_path.split(":")
     task = getattr(importlib.import_module(module_name), function_name)
+    stop_heartbeat = _start_heartbeat(job_id)
     try:
         result = task(job)
     except JobFailure as exc:
@@ -72,6 +210,8 @@ def run_job(job_id: int, task_path: str) -> None:
         _finish(job_id, JobStatus.failed, "任务执行出错，未写入任何数据。请稍后重试或联系管理员。", None)
     else:
         _finish(job_id, JobStatus.done, None, result)
+    finally:
+        stop_heartbeat.set()
 
 
 def _finish(job_id: int, status: JobStatus, message: Optional[str], result: Optional[dict]) -> None:
