@@ -70,6 +70,15 @@ def normalise_header(text: Any) -> str:
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode CSV bytes: UTF-8 when valid, else the Chinese encoding charset-normalizer finds."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00"):
+        # Excel's "Unicode 文本" (UTF-16 with a BOM, tab-separated): its NUL bytes are not binary content.
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise TableError("文件中有无法识别的字符，可能已损坏。") from exc
+        if "\x00" in text:
+            raise TableError("文件包含二进制内容，不是文本表格。请上传 .xlsx 或 .csv 文件。")
+        return text, "utf-16"
     if b"\x00" in data[:65536]:
         raise TableError("文件包含二进制内容，不是文本表格。请上传 .xlsx 或 .csv 文件。")
     try:
@@ -78,7 +87,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
         pass
     best = from_bytes(data, cp_isolation=["gb18030", "gbk", "big5", "utf_16"]).best()
     if best is None:
-        raise TableError("无法识别文件编码。请用 Excel 另存为“CSV UTF-8”或 .xlsx 后再上传。")
+        # A short, mostly-ASCII GBK export ("XXX下" cells) is too "chaotic" for charset-normalizer;
+        # GB18030 is what Chinese Excel writes, so take it when the bytes are valid GB18030.
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            raise TableError("无法识别文件编码。请用 Excel 另存为“CSV UTF-8”或 .xlsx 后再上传。") from None
     encoding = best.encoding
     if encoding in ("gbk", "gb2312"):
         encoding = "gb18030"  # superset: decodes every GBK file and more

@@ -130,8 +130,18 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2119  # the span of the %Y%m%d and Excel serial forms below
+
+
 def parse_datetime(value: Any) -> datetime:
     """Cells as real exports have them: date cells, Excel serials, and the common text forms."""
+    parsed = _parse_datetime(value)
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        raise ValueError  # "0001-01-01" is a typo, and overflows when moved to UTC
+    return parsed
+
+
+def _parse_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
