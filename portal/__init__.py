@@ -74,11 +74,13 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app.register_blueprint(api_keys_bp)
 
     from portal.accounts.cli import user_cli
+    from portal.backup.cli import backup_cli
     from portal.demo import demo_command
     from portal.jobs.cli import jobs_cli
     from portal.tickets.cli import tickets_cli
 
     app.cli.add_command(user_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(tickets_cli)
     app.cli.add_command(demo_command)

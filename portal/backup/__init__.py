@@ -1,0 +1,1 @@
+"""Whole-database backups and restores (flask backup ...)."""
