@@ -39,6 +39,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("areas.index", "地名库", (Role.operator,)),
     NavItem("review.models", "主题模型", (Role.district_admin,)),
     NavItem("accounts.users", "用户管理", (Role.district_admin,)),
+    NavItem("audit.index", "审计日志", (Role.district_admin,)),
 ]
 
 ERROR_TEXT = {
@@ -104,6 +105,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
+        _drain_request_body()
         limit = app.config.get("MAX_CONTENT_LENGTH") or 0
         size = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit / 2**10:.0f} KB"
         return render_error(413, f"上传的文件超过了大小限制（{size}），未保存任何内容。请拆分后再上传。")
@@ -127,6 +129,26 @@ def init_app(app: Flask) -> None:
     def server_error(error):
         db.session.rollback()
         return render_error(500)
+
+
+DRAIN_LIMIT = 200 * 1024 * 1024
+
+
+def _drain_request_body() -> None:
+    """Reads and drops an over-limit upload before answering: a server that closes the connection while the
+    browser is still sending makes it show "connection reset" instead of the 413 page."""
+    length = request.content_length or 0
+    stream = request.environ.get("wsgi.input")
+    if not stream or not 0 < length <= DRAIN_LIMIT:
+        return
+    try:
+        while length > 0:
+            chunk = stream.read(min(length, 1024 * 1024))
+            if not chunk:
+                break
+            length -= len(chunk)
+    except OSError:
+        pass  # the client gave up
 
 
 ACTION_LABELS = {
