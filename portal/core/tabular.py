@@ -17,6 +17,8 @@ from charset_normalizer import from_bytes
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
 BLANKS = re.compile(r"[\s\u3000\u00a0\ufeff\u200b]+")
+# Control characters: invisible, and NUL is refused by PostgreSQL. Excel's "_x0000_" escapes bring them in.
+CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 
 
 @dataclass
@@ -56,7 +58,7 @@ def clean_cell(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
-        value = BLANKS.sub(" ", value).strip()
+        value = BLANKS.sub(" ", CONTROLS.sub("", value)).strip()
         return value or None
     return value
 

@@ -243,3 +243,10 @@ def test_regression_utf16_unicode_text_is_read(admin):
     report = import_tickets(admin, "t.txt.csv", data)
     assert (report.imported, report.encoding) == (1, "utf-16")
     assert db.session.scalar(select(Ticket.content)) == "楼顶漏水"
+
+
+def test_regression_excel_escaped_nul_does_not_reach_the_database(admin):
+    """"_x0000_" in a cell is NUL to calamine; PostgreSQL refused the insert and the import crashed."""
+    data = xlsx_bytes([["工单编号", "受理时间", "诉求内容"], ["A_x0000_1", "2024-03-05", "楼顶_x0001_漏水_x0000_"]])
+    assert import_tickets(admin, "t.xlsx", data).imported == 1
+    assert db.session.execute(select(Ticket.number, Ticket.content)).all() == [("A1", "楼顶漏水")]
