@@ -23,6 +23,8 @@ MAX_SPEAKER_CHARS = 64
 MAX_DOCX_UNCOMPRESSED = 100 * 1024 * 1024  # refuse zip bombs before python-docx inflates them
 
 ZIP_MAGIC = b"PK\x03\x04"
+# Invisible control characters go (PostgreSQL refuses NUL in text); vertical tab and form feed are line breaks.
+CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .doc
 
 
@@ -454,6 +456,7 @@ def parse_minutes(filename: Optional[str], data: Optional[bytes], pasted: Option
         is_docx = False
         if not text.strip():
             raise MinutesError("请上传纪要文件或粘贴纪要内容。")
+    text = CONTROLS.sub("", text.replace("\x0b", "\n").replace("\x0c", "\n"))
     if len(text) > MAX_TEXT_CHARS:
         raise MinutesError(f"纪要过长（超过 {MAX_TEXT_CHARS // 10000} 万字），请分次录入。")
     points = split_points(text, join_wrapped_lines=not is_docx)
