@@ -40,6 +40,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     from portal.accounts.views import bp as accounts_bp
     from portal.api.views import bp as api_bp, keys_bp as api_keys_bp
     from portal.areas.views import bp as areas_bp
+    from portal.audit.views import bp as audit_bp
     from portal.core.views import bp as core_bp
     from portal.demand.views import bp as demand_bp
     from portal.jobs.views import bp as jobs_bp
@@ -72,6 +73,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     csrf.exempt(api_bp)  # API clients authenticate with keys, not cookies
     app.register_blueprint(api_bp)
     app.register_blueprint(api_keys_bp)
+    app.register_blueprint(audit_bp)
 
     from portal.accounts.cli import user_cli
     from portal.backup.cli import backup_cli

@@ -171,7 +171,13 @@ def _detail(suggestion: Suggestion, reply_form=None, tag_form=None, status=200):
 @bp.get("/<int:suggestion_id>")
 @roles_required(*PLACE_EDITORS)
 def detail(suggestion_id: int):
-    return _detail(get_scoped_or_404(Suggestion, suggestion_id))
+    suggestion = get_scoped_or_404(Suggestion, suggestion_id)
+    shown = [label for label, value in (("联系人", suggestion.contact_name), ("联系电话", suggestion.contact_phone)) if value]
+    if shown and current_user.sees_personal_data:
+        from portal.audit.services import record_personal_data_view
+
+        record_personal_data_view(current_user, suggestion, shown)  # listed on the audit page
+    return _detail(suggestion)
 
 
 @bp.post("/<int:suggestion_id>/reply")

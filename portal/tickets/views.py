@@ -138,7 +138,13 @@ def detail(ticket_id: int):
     from portal.audit.models import Event
     from nlp.themes import theme_name
 
-    history = db.session.scalars(select(Event).where(Event.object_type == "tickets", Event.object_id == str(ticket.id))
+    from portal.audit.services import PERSONAL_DATA_VIEW, record_personal_data_view
+
+    shown = [label for label, value in (("来电人", ticket.caller_name), ("联系电话", ticket.caller_phone)) if value]
+    if shown and current_user.sees_personal_data:
+        record_personal_data_view(current_user, ticket, shown)  # the audit page lists who saw them unmasked
+    history = db.session.scalars(select(Event).where(Event.object_type == "tickets", Event.object_id == str(ticket.id),
+                                                     Event.action != PERSONAL_DATA_VIEW)
                                  .order_by(Event.created_at, Event.id)).all()
     return render_template("tickets/detail.html", ticket=ticket, history=history, theme_name=theme_name,
                            actions=services.allowed_actions(current_user, ticket), duplicates=_duplicates(ticket),
