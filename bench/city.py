@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import os
 import random
@@ -137,7 +136,8 @@ def ticket_chunks(estates, n_tickets: int, today: date, rng: random.Random, stre
             burst = bursts[record % len(bursts)] if record <= 6 * 20 else None
             if burst:
                 estate, first = burst
-                local = datetime.combine(today, datetime.min.time()) - timedelta(minutes=rng.randint(60, 6 * 24 * 60))
+                local = (datetime.combine(today, datetime.min.time())
+                         - timedelta(minutes=rng.randint(60, 6 * 24 * 60)))
                 chosen = [first]
             else:
                 estate = rng.choices(estates, cum_weights=estate_cum)[0]

@@ -115,8 +115,8 @@ class Resident(FastHttpUser):
             csrf = token(r.text)
         form = {"csrf_token": csrf, "estate_id": str(job["estate_id"]), "building": job["building"],
                 "unit": job["unit"], "room": job["room"], "code": job["code"]}
-        with self.client.post(base, data=urlencode(form), headers=FORM, name="2 POST /s/<slug> (入户码)", allow_redirects=False,
-                              catch_response=True) as r:
+        with self.client.post(base, data=urlencode(form), headers=FORM, name="2 POST /s/<slug> (入户码)",
+                              allow_redirects=False, catch_response=True) as r:
             if not self._expect(r, 302, "access code", f"{base}/answer"):
                 return False
         with self.client.get(f"{base}/answer", name="3 GET /s/<slug>/answer", catch_response=True) as r:
@@ -128,8 +128,8 @@ class Resident(FastHttpUser):
                 r.failure(f"answer page lacks questions {missing}")
                 return False
         form = {"csrf_token": csrf, **answers_for(job["questions"], rng)}
-        with self.client.post(f"{base}/answer", data=urlencode(form, doseq=True), headers=FORM, name="4 POST /s/<slug>/answer (提交)",
-                              allow_redirects=False, catch_response=True) as r:
+        with self.client.post(f"{base}/answer", data=urlencode(form, doseq=True), headers=FORM,
+                              name="4 POST /s/<slug>/answer (提交)", allow_redirects=False, catch_response=True) as r:
             if not self._expect(r, 302, "submit", f"{base}/thanks"):
                 return False
         with self.client.get(f"{base}/thanks", name="5 GET /s/<slug>/thanks", catch_response=True) as r:
