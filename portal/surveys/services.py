@@ -47,6 +47,7 @@ MAX_QUESTIONS = 60
 MAX_OPTIONS = 40
 MAX_TEXT_ANSWER = 2000
 CODE_DIGITS = 6
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # invisible; PostgreSQL refuses NUL
 SUBMIT_ATTEMPTS = 6
 
 # 城镇老旧小区改造内容 (国办发〔2020〕23号): the preset items, each mapped to its demand theme.
@@ -549,7 +550,7 @@ def parse_answers(survey: Survey, form) -> tuple[dict[int, AnswerInput], dict[in
                 else:
                     answer.choices = [value]
         else:
-            answer.text = (form.get(name) or "").strip() or None
+            answer.text = CONTROL_CHARACTERS.sub("", form.get(name) or "").strip() or None
         try:
             check_answer(question, answer, number)
         except ServiceError as exc:

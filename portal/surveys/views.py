@@ -80,7 +80,8 @@ def _values_from_form(survey: Survey, form) -> dict[int, dict[str, Any]]:
     values: dict[int, dict[str, Any]] = {}
     for q in survey.questions:
         raw = form.getlist(f"q{q.id}")
-        numbers = {int(v) for v in raw if str(v).strip().isdigit()}
+        # isdecimal, not isdigit: int() refuses "²"; and a bounded length, int() refuses 5000 digits
+        numbers = {int(v) for v in (str(v).strip() for v in raw) if v.isdecimal() and len(v) <= 9}
         values[q.id] = {"choices": numbers, "number": next(iter(numbers), None), "text": (form.get(f"q{q.id}") or "")}
     return values
 
