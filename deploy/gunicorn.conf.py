@@ -14,7 +14,7 @@ chdir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 bind = os.environ.get("BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
 
 # Sync workers: pages are short database reads; imports, retraining and large exports go to RQ workers.
-# Every worker keeps the theme model in memory (~100 MB with jieba), so the usual 2 x CPU + 1 is the ceiling.
+# Every worker loads its own theme model (and jieba) when it first tags a text: mind the memory.
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))  # a synchronous Excel export of 200,000 rows

@@ -125,6 +125,15 @@ def init_app(app: Flask) -> None:
         body, code = render_error(503)
         return body, code, {"Retry-After": "5"}
 
+    @app.teardown_appcontext
+    def close_session(error):
+        # Runs before Flask-SQLAlchemy's own teardown: a connection the database cut (restart) after the
+        # response was made fails the ROLLBACK here, and must not turn that response into a bare 500.
+        try:
+            db.session.remove()
+        except (OperationalError, InterfaceError):
+            db.session.registry.clear()  # the dead connection is invalidated; the pool opens a new one
+
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
