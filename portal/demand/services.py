@@ -96,14 +96,29 @@ def refresh_rollup(estate_days: Iterable[tuple[int, date]]) -> None:
     by_estate: dict[int, set[date]] = defaultdict(set)
     for estate_id, day in estate_days:
         by_estate[estate_id].add(day)
+    streets = _street_of(by_estate)
+    _lock_streets(set(streets.values()))
     _refresh_daily(by_estate)
     _refresh_monthly({estate_id: {d.replace(day=1) for d in days} for estate_id, days in by_estate.items()})
-    streets = _street_of(by_estate)
     by_street: dict[int, set[date]] = defaultdict(set)
     for estate_id, days in by_estate.items():
         if estate_id in streets:
             by_street[streets[estate_id]].update(days)
     _refresh_street_daily(by_street)
+
+
+ROLLUP_LOCK_SPACE = 7301  # the first key of pg_advisory_xact_lock(int, int); the street id is the second
+
+
+def _lock_streets(street_ids: set[int]) -> None:
+    """On PostgreSQL, hold a lock per street until the transaction ends before recomputing its rollup rows.
+    Without it two transactions touching the same estate-day (two residents of one estate answering at
+    once) both delete the old rows, and the second one's INSERT hits the first one's new rows. Taken in
+    street order so two writers never wait on each other in a circle. SQLite has one writer at a time."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for street_id in sorted(street_ids):
+        db.session.execute(select(func.pg_advisory_xact_lock(ROLLUP_LOCK_SPACE, street_id)))
 
 
 def _refresh_daily(by_estate: dict[int, set[date]]) -> None:
