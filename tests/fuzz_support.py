@@ -141,7 +141,8 @@ def uploads(draw, known_headers: list[str], *, required: list[str] = (), plausib
     the paths that write are fuzzed too."""
     header = draw(header_rows(known_headers))
     if required and draw(st.booleans()):
-        header = draw(st.permutations(list(required) + header[:4]))
+        extra = draw(st.lists(st.sampled_from(known_headers), max_size=3)) if draw(st.booleans()) else header[:4]
+        header = draw(st.permutations(list(required) + extra))
     width = max(len(header), 1)
     plausible = plausible or {}
     columns = [st.sampled_from(plausible[h]) if h in plausible else None for h in header] or [None]

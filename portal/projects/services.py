@@ -140,10 +140,14 @@ def parse_households(value: Any) -> int:
         value = int(value)
     if isinstance(value, str):
         text = re.sub(r"\s+", "", value).replace(",", "")
-        text = re.sub(r"户$", "", text)
+        text = re.sub(r"(\d)\.0+$", r"\1", re.sub(r"户$", "", text))  # "96.0": a whole number as a CSV writer gave it
         if not re.fullmatch(r"-?\d+", text):
             raise ProjectInputError("households_covered", f"覆盖户数「{value[:20]}」应为整数。")
+        if len(text) > 12:  # int() refuses thousands of digits; a dozen is out of range already
+            raise ProjectInputError("households_covered", f"覆盖户数应在 0–{MAX_HOUSEHOLDS} 之间。")
         value = int(text)
+    if not isinstance(value, int):  # a date or time cell from a spreadsheet
+        raise ProjectInputError("households_covered", f"覆盖户数「{str(value)[:20]}」应为整数。")
     if value < 0 or value > MAX_HOUSEHOLDS:
         raise ProjectInputError("households_covered", f"覆盖户数应在 0–{MAX_HOUSEHOLDS} 之间。")
     return int(value)
