@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import tarfile
+import time
 import uuid
 from pathlib import Path
 
@@ -272,6 +273,9 @@ def test_backup_is_consistent_while_the_app_writes(app, district, tmp_path, scra
 
     thread = threading.Thread(target=writer)
     thread.start()
+    deadline = time.monotonic() + 20
+    while len(written) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
     try:
         path, manifest = services.create_backup(tmp_path / ("busy" + services.SUFFIXES[services.current_dialect()]))
     finally:
@@ -281,6 +285,9 @@ def test_backup_is_consistent_while_the_app_writes(app, district, tmp_path, scra
     with other.app_context():
         try:
             services.restore_backup(path)  # checks every table's count against the manifest
+            assert manifest.tables["tickets"] >= 3 + 5
+            # every ticket is written with its one theme row in one transaction: a torn copy would differ
+            assert manifest.tables["ticket_themes"] == manifest.tables["tickets"]
             assert db.session.scalar(select(db.func.count()).select_from(Ticket)) == manifest.tables["tickets"]
         finally:
             db.session.remove()
