@@ -145,7 +145,6 @@ def test_filters_by_actor_street_object_and_note(busy, client):
     record_event(None, "system.note", object_type="system", note="100% 完成 a_b")
     record_event(None, "system.note", object_type="system", note="100 完成 axb")
     db.session.commit()
-    assert [e.note for e in shown("q=100%25")] == [] or all("%" in e.note for e in shown("q=100%25"))
     by_id.update({e.id: e for e in events(action="system.note")})
     assert [e.note for e in shown("q=a_b")] == ["100% 完成 a_b"]
     assert [e.note for e in shown("q=100%25")] == ["100% 完成 a_b"]
