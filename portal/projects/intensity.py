@@ -57,12 +57,6 @@ class Intensity:
     def urgent_share(self) -> float:
         return self.urgent / self.counted if self.counted else 0.0
 
-    def add(self, signal: CountedSignal) -> None:
-        self.weighted += signal.value
-        self.counted += 1
-        self.urgent += signal.urgent
-        self.signals.append(signal)
-
 
 def window_end(as_of: date) -> datetime:
     """The end of the local day `as_of`, as naive UTC (signals are stored in UTC)."""
@@ -86,7 +80,10 @@ def _rows(estate_ids: Optional[list[int]], themes: Optional[list[str]], start: d
     columns = (DemandSignal.id, DemandSignal.source, DemandSignal.record_id, DemandSignal.estate_id,
                DemandSignal.theme, DemandSignal.occurred_at, DemandSignal.urgent, DemandSignal.weight,
                DemandSignal.reporter_key)
-    base = select(*columns).where(DemandSignal.occurred_at >= start, DemandSignal.occurred_at < end)
+    # ordered as by_pair walks them: per (estate, theme, reporter), oldest first
+    base = (select(*columns).where(DemandSignal.occurred_at >= start, DemandSignal.occurred_at < end)
+            .order_by(DemandSignal.estate_id, DemandSignal.theme, DemandSignal.reporter_key,
+                      DemandSignal.occurred_at, DemandSignal.id))
     if themes is not None:
         base = base.where(DemandSignal.theme.in_(sorted(set(themes))))
     if estate_ids is None:
@@ -98,12 +95,14 @@ def _rows(estate_ids: Optional[list[int]], themes: Optional[list[str]], start: d
 
 
 def by_pair(start: datetime, end: datetime, *, estate_ids: Optional[Iterable[int]] = None,
-            themes: Optional[Iterable[str]] = None, decay_to: Optional[datetime] = None) -> dict[tuple[int, str], Intensity]:
+            themes: Optional[Iterable[str]] = None, decay_to: Optional[datetime] = None,
+            keep_signals: bool = True) -> dict[tuple[int, str], Intensity]:
     """Intensity of every (estate, theme) pair with signals in [start, end). With `decay_to`, each signal is
-    decayed by its age at that instant; without it every counted signal weighs its own weight."""
-    estate_ids = None if estate_ids is None else list(estate_ids)
+    decayed by its age at that instant; without it every counted signal weighs its own weight. Without
+    `keep_signals` only the sums are kept (a district-wide ranking needs no list of records)."""
+    estate_ids = None if estate_ids is None else sorted(set(estate_ids))
     themes = None if themes is None else list(themes)
-    rows = sorted(_rows(estate_ids, themes, start, end), key=lambda r: (r.estate_id, r.theme, r.reporter_key, r.occurred_at, r.id))
+    rows = list(_rows(estate_ids, themes, start, end))  # chunks follow sorted estate ids, so order holds
     households = households_of(estate_ids if estate_ids is not None else {r.estate_id for r in rows})
     pairs: dict[tuple[int, str], Intensity] = {}
     last_counted: dict[tuple[int, str, str], datetime] = {}
@@ -123,7 +122,12 @@ def by_pair(start: datetime, end: datetime, *, estate_ids: Optional[Iterable[int
         if decay_to is not None:
             age_days = max((decay_to - r.occurred_at).total_seconds(), 0) / 86400
             value *= 0.5 ** (age_days / HALF_LIFE_DAYS)
-        result.add(CountedSignal(r.id, r.source, r.record_id, r.estate_id, r.theme, r.occurred_at, r.urgent, value))
+        result.weighted += value
+        result.counted += 1
+        result.urgent += r.urgent
+        if keep_signals:
+            result.signals.append(CountedSignal(r.id, r.source, r.record_id, r.estate_id, r.theme, r.occurred_at,
+                                                r.urgent, value))
     return pairs
 
 
@@ -141,15 +145,18 @@ def combine(pairs: Iterable[Intensity], households: int) -> Intensity:
 
 
 def for_estates_and_themes(estate_ids: Iterable[int], themes: Iterable[str], start: datetime, end: datetime,
-                           *, decay_to: Optional[datetime] = None) -> Intensity:
+                           *, decay_to: Optional[datetime] = None, keep_signals: bool = True) -> Intensity:
     estate_ids, themes = sorted(set(estate_ids)), sorted(set(themes))
+    households = sum(households_of(estate_ids).values())
     if not estate_ids or not themes:
-        return Intensity(households=sum(households_of(estate_ids).values()))
-    pairs = by_pair(start, end, estate_ids=estate_ids, themes=themes, decay_to=decay_to)
-    return combine(pairs.values(), sum(households_of(estate_ids).values()))
+        return Intensity(households=households)
+    pairs = by_pair(start, end, estate_ids=estate_ids, themes=themes, decay_to=decay_to, keep_signals=keep_signals)
+    return combine(pairs.values(), households)
 
 
-def scoring_intensity(estate_ids: Iterable[int], themes: Iterable[str], as_of: date) -> Intensity:
+def scoring_intensity(estate_ids: Iterable[int], themes: Iterable[str], as_of: date, *,
+                      keep_signals: bool = True) -> Intensity:
     """The §6 demand factor: the 365 days ending on `as_of`, decayed to the end of that day."""
     end = window_end(as_of)
-    return for_estates_and_themes(estate_ids, themes, end - timedelta(days=WINDOW_DAYS), end, decay_to=end)
+    return for_estates_and_themes(estate_ids, themes, end - timedelta(days=WINDOW_DAYS), end, decay_to=end,
+                                  keep_signals=keep_signals)

@@ -254,7 +254,7 @@ def consent_of(survey) -> Consent:
 
     if survey is None:
         return Consent(None, "", NEUTRAL_SUPPORT, note=NO_SURVEY_NOTE)
-    computed = results.compute(survey)
+    computed = results.compute(survey, with_rows=False)
     title = f"意愿调查「{survey.title}」"
     if not computed.tallies:
         return Consent(survey.id, survey.title, NEUTRAL_SUPPORT, eligible=False,
@@ -291,8 +291,9 @@ class _Raw:
     notes: dict[str, str]
 
 
-def _raw_of(project: Project, as_of: date, consents: dict[Optional[int], Consent]) -> _Raw:
-    found = demand_intensity.scoring_intensity(project.estate_ids, project.themes, as_of)
+def _raw_of(project: Project, as_of: date, consents: dict[Optional[int], Consent], *,
+            keep_signals: bool = False) -> _Raw:
+    found = demand_intensity.scoring_intensity(project.estate_ids, project.themes, as_of, keep_signals=keep_signals)
     key = project.consent_survey_id
     if key not in consents:
         consents[key] = consent_of(project.consent_survey)
@@ -417,11 +418,13 @@ def explain(user, project, as_of: Optional[date] = None) -> RankedProject:
     weight_set = current_weight_set()
     consents: dict[Optional[int], Consent] = {}
     raws = [_raw_of(p, as_of, consents) for p in _load()]
-    for item in _ranked(raws, weight_set, as_of):
-        if item.project.id == project_id:
-            return item
-    own = _raw_of(_load([project_id], statuses=None)[0], as_of, consents)
-    return _score([own], weight_set, as_of, scale_over=raws + [own], candidate_ids={r.project.id for r in raws})[0]
+    found = next((item for item in _ranked(raws, weight_set, as_of) if item.project.id == project_id), None)
+    if found is None:
+        own = _raw_of(_load([project_id], statuses=None)[0], as_of, consents)
+        found = _score([own], weight_set, as_of, scale_over=raws + [own], candidate_ids={r.project.id for r in raws})[0]
+    # the records behind this one project's demand and urgency, for the click-through
+    found.intensity = demand_intensity.scoring_intensity(found.project.estate_ids, found.project.themes, as_of)
+    return found
 
 
 # --- stored scores ---------------------------------------------------------------------------------

@@ -136,7 +136,10 @@ def group_label(key: tuple, estate_names: dict[int, str], many_estates: bool) ->
     return " ".join(parts)
 
 
-def compute(survey: Survey, breakdown: str = "building", theme: Optional[str] = None) -> SurveyResults:
+def compute(survey: Survey, breakdown: str = "building", theme: Optional[str] = None, *,
+            with_rows: bool = True) -> SurveyResults:
+    """Everything the results page shows. `with_rows=False` leaves out the per-response rows (for callers
+    that only need counts and tallies, such as project scores)."""
     breakdown = breakdown if breakdown in BREAKDOWNS else "building"
     estates = survey.estates
     estate_names = {e.id: e.name for e in estates}
@@ -203,9 +206,14 @@ def compute(survey: Survey, breakdown: str = "building", theme: Optional[str] = 
                                                 estate_names, many))
                for number, q in enumerate(survey.questions, start=1) if q.kind == QuestionKind.consent]
     with_roster = {h.estate_id for h in households}
-    response_rows = [_response_row(survey, by_id[r.household_id], r, answers, estate_names)
-                     for r in sorted(responses, key=lambda r: (estate_names.get(by_id[r.household_id].estate_id, ""),
-                                                                  *_household_sort(by_id[r.household_id])))]
+    response_rows = []
+    if with_rows:
+        answers_of: dict[int, dict[int, SurveyAnswer]] = defaultdict(dict)
+        for answer in answers:
+            answers_of[answer.response_id][answer.question_id] = answer
+        for r in sorted(responses, key=lambda r: (estate_names.get(by_id[r.household_id].estate_id, ""),
+                                                  *_household_sort(by_id[r.household_id]))):
+            response_rows.append(_response_row(survey, by_id[r.household_id], r, answers_of[r.id], estate_names))
     return SurveyResults(
         survey=survey, breakdown=breakdown, households=len(households),
         owners_households=sum(1 for h in households if h.occupancy == Occupancy.owner),
@@ -260,10 +268,10 @@ def _tallies(survey, question, households, answers, response_of, estate_names, m
     return rows
 
 
-def _response_row(survey, household, response, answers, estate_names) -> dict[str, Any]:
+def _response_row(survey, household, response, mine: dict[int, SurveyAnswer], estate_names) -> dict[str, Any]:
+    """One response as a row: `mine` maps question id → this response's answer."""
     from portal.surveys.services import answer_display
 
-    mine = {a.question_id: a for a in answers if a.response_id == response.id}
     return {"response": response, "household": household, "estate_name": estate_names.get(household.estate_id, ""),
             "answers": [(q, answer_display(q, mine.get(q.id))) for q in survey.questions]}
 
