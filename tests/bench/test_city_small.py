@@ -67,10 +67,8 @@ def test_city_benchmark_small(tmp_path):
     assert submissions["csrf"] == "on" and "RATELIMIT_ENABLED=False" in submissions["rate_limits"]
     (run,) = submissions["runs"]
     assert run["households"] == 40 and run["unfinished"] == 0 and run["submissions_per_s"] > 0
-    assert run["flows_ok"] > 0
-    # Every flow that reached the thank-you page is stored exactly once (new or replacing), nothing else is.
+    # Every resident's flow reaches the thank-you page (concurrent writers of one estate-day wait on each
+    # other's rollup lock instead of failing) and is stored exactly once, new or replacing.
+    assert run["errors"] == [] and run["flows_ok"] == 40
     assert submissions["new_responses"] + submissions["replaced_responses"] == run["flows_ok"]
     assert submissions["server_tracebacks"] == []  # no 500s
-    # A failed flow can only be the submit answered with "系统繁忙" (422) after the service's retries.
-    for error in run["errors"]:
-        assert "submit: HTTP 422" in error, error
