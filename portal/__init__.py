@@ -25,6 +25,12 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     env.update(config)
     app.config.update(env)
 
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     from portal import models  # noqa: F401  (register every table)
 
     db.init_app(app)

@@ -79,7 +79,18 @@ def from_environment(instance_path: Path) -> dict:
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "PROXY_HOPS": _proxy_hops(),
     }
+
+
+def _proxy_hops() -> int:
+    """How many reverse proxies (nginx, a load balancer) sit in front of gunicorn. Their X-Forwarded-For /
+    -Proto / -Host are trusted for that many hops, so rate limits and logs see the resident's address.
+    0 (the default): the headers are ignored, since anyone can send them."""
+    raw = os.environ.get("PROXY_HOPS", "0").strip() or "0"
+    if not raw.isdigit() or int(raw) > 5:
+        raise ConfigError(f"PROXY_HOPS 应为 0–5 的整数（前置代理的层数），现为“{raw[:20]}”。 / PROXY_HOPS must be 0–5.")
+    return int(raw)
 
 
 class Defaults:

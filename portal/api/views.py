@@ -18,7 +18,7 @@ from portal.api.models import ApiKey
 from portal.api.open311 import FORMATS, ApiError
 from portal.api.openapi import openapi_document
 from portal.areas.models import Street
-from portal.core.errors import ServiceError
+from portal.core.errors import ServiceError, database_away_errors
 from portal.core.scoping import roles_required
 from portal.core.time import utcnow
 from portal.extensions import db, limiter
@@ -105,6 +105,13 @@ for _code in (400, 401, 403, 404, 405, 413, 429, 500):
 def server_error(error: Exception):
     if isinstance(error, HTTPException):  # pragma: no cover - handled above
         return http_error(error)
+    if isinstance(error, database_away_errors()):  # restarted or out of connections: the client may retry
+        current_app.logger.warning("API: database unavailable: %s", (str(error).splitlines() or [""])[0])
+        try:
+            db.session.rollback()
+        except database_away_errors():
+            pass
+        return open311.render_error(requested_format(), 503, [open311.ERROR_TEXT[503]], {"Retry-After": "5"})
     db.session.rollback()
     current_app.logger.exception("API error")
     return open311.render_error(requested_format(), 500, [open311.ERROR_TEXT[500]])
