@@ -109,6 +109,9 @@ class Defaults:
     ROSTER_MAX_ROWS = 20000
     PAGE_SIZE = 50
     EXPORT_MAX_ROWS = 200000
+    EXPORT_INLINE_MAX_ROWS = 5000  # more rows than this: the ticket and audit exports run as a background job
+    EXPORT_PROGRESS_EVERY = 500  # an export job reports its progress every this many rows
+    EXPORT_KEEP_HOURS = 24  # an export job's file is deleted this long after it was made
     TICKET_IMPORT_MAX_ROWS = 200000
     TICKET_URGENT_HOURS = 24
     TICKET_DUE_WORKING_DAYS = 5

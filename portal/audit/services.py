@@ -65,7 +65,7 @@ def record_event(
 PERSONAL_DATA_VIEW = "personal_data.view"
 LOGIN_ACTIONS = ("login", "logout", "login.failed")
 CORRECTION_SUFFIX = ".tags.correct"
-EXPORT_ACTIONS = ("export", "backup.create")
+EXPORT_ACTIONS = ("export", "export.download", "backup.create")  # export.download: an export job's file
 
 # kind code -> label; the order is the order of the filter's options
 ACTION_KINDS = {

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any, Optional
 
-from flask import Blueprint, current_app, flash, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from portal.extensions import db
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 AUDIT_ACTION_LABELS = {
-    "export": "导出", "backup.create": "数据库备份", "personal_data.view": "查看个人信息",
+    "export": "导出", "export.download": "下载导出文件", "backup.create": "数据库备份", "personal_data.view": "查看个人信息",
     "login": "登录", "logout": "退出", "login.failed": "登录失败",
     "user.create": "创建用户", "user.activate": "启用用户", "user.deactivate": "停用用户",
     "tickets.import": "导入工单", "suggestion.tags.correct": "更正建议主题",
@@ -134,31 +134,53 @@ def _cell(value: Any) -> Any:
     return value
 
 
+EXPORT_HEADER = ["编号", "时间", "类别", "操作", "操作代码", "操作人", "角色", "街道", "对象类型", "对象编号",
+                 "变更前", "变更后", "说明"]
+
+
+def export_row(e: Event, streets: dict[int, str]) -> list:
+    """One event as exported: the direct download and the export job (audit/tasks.py) both use this."""
+    return [_cell(v) for v in (
+        e.id, to_local(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), services.ACTION_KINDS[services.kind_of(e.action)],
+        action_label(e.action), e.action, actor_label(e), e.actor.role.label if e.actor else "",
+        streets.get(e.street_id, "") if e.street_id else "", object_label(e.object_type), e.object_id or "",
+        json.dumps(e.before, ensure_ascii=False, default=str) if e.before is not None else "",
+        json.dumps(e.after, ensure_ascii=False, default=str) if e.after is not None else "",
+        e.note or "")]
+
+
+def export_note(row_count: int, filters: str) -> str:
+    return f"审计日志导出：{row_count} 条；筛选 {filters}"
+
+
 @bp.get("/export.xlsx")
 @roles_required(Role.district_admin)
 def export():
+    from portal.audit.tasks import filters_to_payload
+    from portal.jobs import exports
+
     form, _ = _filter_form()
     limit = current_app.config["EXPORT_MAX_ROWS"]
-    events = db.session.scalars(services.event_query(form.filters()).limit(limit)).all()
+    query = services.event_query(form.filters()).limit(limit)
+    filters = "，".join(f"{k}={v}" for k, v in form.args().items()) or "无"
+    row_count = exports.count_rows(query)
+    if exports.over_inline_limit(row_count):  # too big for one request: a background job, with progress
+        job = exports.start_export(current_user, "audit.export", {
+            "filters": filters_to_payload(form.filters()), "args": form.args(), "filter_text": filters})
+        flash(f"共 {row_count} 条记录，已转为后台导出；完成后在本页下载。", "success")
+        return redirect(url_for("jobs.export_page", job_id=job.id))
+    events = db.session.scalars(query).all()
     streets = _streets_by_id()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("审计日志")
-    sheet.append(["编号", "时间", "类别", "操作", "操作代码", "操作人", "角色", "街道", "对象类型", "对象编号",
-                  "变更前", "变更后", "说明"])
+    sheet.append(EXPORT_HEADER)
     for e in events:
-        sheet.append([_cell(v) for v in (
-            e.id, to_local(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), services.ACTION_KINDS[services.kind_of(e.action)],
-            action_label(e.action), e.action, actor_label(e), e.actor.role.label if e.actor else "",
-            streets.get(e.street_id, "") if e.street_id else "", object_label(e.object_type), e.object_id or "",
-            json.dumps(e.before, ensure_ascii=False, default=str) if e.before is not None else "",
-            json.dumps(e.after, ensure_ascii=False, default=str) if e.after is not None else "",
-            e.note or "")])
+        sheet.append(export_row(e, streets))
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
-    filters = "，".join(f"{k}={v}" for k, v in form.args().items()) or "无"
     services.record_event(current_user, "export", object_type="events",
-                          note=f"审计日志导出：{len(events)} 条；筛选 {filters}"[:1000])
+                          note=export_note(len(events), filters)[:1000])
     db.session.commit()
     return send_file(buffer, as_attachment=True, download_name=f"审计日志-{date.today().isoformat()}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

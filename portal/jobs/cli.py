@@ -32,6 +32,9 @@ def worker(burst: bool):
     reaped = reap_stale_jobs()  # jobs left "running" by a worker that died before this one started
     if reaped:
         click.echo(f"marked {len(reaped)} interrupted job(s) failed: {', '.join(map(str, reaped))}")
+    from portal.jobs.exports import clean_exports
+
+    clean_exports()  # and the export files those jobs (or age) left
     db.session.remove()
     db.engine.dispose()
     connection = Redis.from_url(redis_url)
@@ -46,3 +49,12 @@ def reap():
 
     reaped = reap_stale_jobs()
     click.echo(f"marked {len(reaped)} interrupted job(s) failed" + (f": {', '.join(map(str, reaped))}" if reaped else ""))
+
+
+@jobs_cli.command("clean-exports")
+def clean_exports_command():
+    """Delete export files older than EXPORT_KEEP_HOURS (and those of failed jobs)."""
+    from portal.jobs.exports import clean_exports
+
+    deleted = clean_exports()
+    click.echo(f"deleted {len(deleted)} export file(s)" + (f": {', '.join(deleted)}" if deleted else ""))

@@ -64,6 +64,8 @@ def set_progress(job_id: int, done: int, total: int) -> None:
 INTERRUPTED = {
     "tickets.import": "后台任务中断，未导入任何记录，请重新提交。",
     "retrain": "后台任务中断，未生成新模型，请重新提交。",
+    "tickets.export": "后台任务中断，未生成导出文件，请重新导出。",
+    "audit.export": "后台任务中断，未生成导出文件，请重新导出。",
 }
 INTERRUPTED_DEFAULT = "后台任务中断，未写入任何数据，请重新提交。"
 
@@ -129,6 +131,10 @@ def fail_interrupted(job_id: int, message: Optional[str] = None) -> bool:
     if done:
         _live_progress.pop(job_id, None)
         _remove_upload(upload)
+        if kind.endswith(".export"):  # a half-written export file is not left behind
+            from portal.jobs.exports import remove_files_of
+
+            remove_files_of(job_id)
         current_app.logger.warning("job %s (%s) interrupted: worker %s gone", job_id, kind, worker)
     return bool(done)
 
@@ -161,8 +167,13 @@ def reap_now_and_then() -> None:
     _last_reap[0] = time.monotonic()
     try:
         reap_stale_jobs()
+        from portal.jobs.exports import clean_exports
+
+        clean_exports()  # export files past EXPORT_KEEP_HOURS are deleted even if nobody opens their page
     except SQLAlchemyError:  # the database is away: the request itself will say so
         db.session.rollback()
+    except OSError as exc:
+        current_app.logger.warning("cleaning export files failed: %s", exc)
 
 
 def _heartbeat(engine, job_id: int, interval: float, stop: threading.Event) -> None:

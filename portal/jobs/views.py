@@ -1,8 +1,11 @@
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
+from portal.audit.services import record_event
+from portal.core.workdays import to_local
 from portal.extensions import db
-from portal.jobs.models import Job
+from portal.jobs import exports
+from portal.jobs.models import Job, JobStatus
 from portal.jobs.services import progress_of, reap_now_and_then, reap_stale_jobs
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -10,6 +13,9 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 # Every page may show a job (import progress, "retraining in progress"): one whose worker died is
 # failed here, at most every JOB_REAP_INTERVAL seconds per process, so none stays "running" forever.
 bp.before_app_request(reap_now_and_then)
+
+# export kind -> (title, the list it was exported from)
+EXPORT_PAGES = {"tickets.export": ("工单导出", "tickets.index"), "audit.export": ("审计日志导出", "audit.index")}
 
 
 @bp.get("/<int:job_id>.json")
@@ -25,3 +31,57 @@ def status(job_id: int):
     return jsonify(id=job.id, kind=job.kind, status=job.status.value, status_label=job.status.label,
                    progress=done, total=total, percent=percent, message=job.message,
                    result=job.result)
+
+
+def _export_job(job_id: int) -> Job:
+    """An export job of the current user (any user's for district_admin); 404 for anything else."""
+    job = db.session.get(Job, job_id)
+    if job is None or not exports.is_export(job) or (job.created_by_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    if not current_user.is_admin and exports.scope_of(current_user) != (job.payload or {}).get("scope"):
+        abort(404)  # the user's role or street changed since: the file is not theirs to see any more
+    return job
+
+
+def _render_export(job: Job, status_code: int = 200):
+    title, list_endpoint = EXPORT_PAGES[job.kind]
+    done, total = progress_of(job)
+    available = exports.file_of(job) is not None
+    expires = exports.expires_at(job) if available else None
+    percent = int(100 * done / total) if total else job.percent
+    return render_template("jobs/export.html", job=job, title=title, done=done, total=total, percent=percent,
+                           available=available, expired=exports.was_made(job) and not available,
+                           expires_at=to_local(expires) if expires else None,
+                           keep_hours=current_app.config["EXPORT_KEEP_HOURS"],
+                           back_url=url_for(list_endpoint, **(job.payload or {}).get("args", {}))), status_code
+
+
+@bp.get("/<int:job_id>")
+@login_required
+def export_page(job_id: int):
+    job = _export_job(job_id)
+    if reap_stale_jobs([job.id]):
+        job = db.session.get(Job, job_id)
+    return _render_export(job)
+
+
+@bp.get("/<int:job_id>/download")
+@login_required
+def download(job_id: int):
+    job = _export_job(job_id)
+    exports.clean_exports()
+    if job.status != JobStatus.done:
+        flash("文件尚未生成，请等待导出完成。", "warning")
+        return redirect(url_for("jobs.export_page", job_id=job.id))
+    path = exports.file_of(job)
+    if path is None:
+        return _render_export(job, 410)  # the page says the file expired and how to export again
+    result = job.result
+    record_event(current_user, "export.download", object_type="jobs", object_id=job.id,
+                 street_id=current_user.street_id,
+                 note=f"下载导出文件：{EXPORT_PAGES[job.kind][0]} {result.get('rows')} 行（后台任务 #{job.id}）")
+    db.session.commit()
+    response = send_file(path, as_attachment=True, download_name=result.get("download_name") or path.name,
+                         mimetype=exports.XLSX_MIMETYPE, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"  # personal data: not kept by caches
+    return response

@@ -15,7 +15,7 @@ from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.core.masking import caller_name_for, caller_phone_for, text_for
 from portal.core.scoping import ALL_STAFF, get_scoped_or_404, roles_required, scoped
-from portal.core.workdays import to_local, to_utc_naive
+from portal.core.workdays import to_utc_naive
 from portal.extensions import db
 from portal.jobs.models import Job
 from portal.tickets import importer, services, tasks
@@ -57,28 +57,29 @@ def index():
 @bp.get("/export.xlsx")
 @roles_required(*ALL_STAFF)
 def export():
+    from portal.jobs import exports
+
     filters = TicketFilters.from_args(request.args)
-    tickets = db.session.scalars(ticket_query(filters, current_user).limit(current_app.config["EXPORT_MAX_ROWS"])).all()
-    from nlp.themes import theme_name
+    query = ticket_query(filters, current_user).limit(current_app.config["EXPORT_MAX_ROWS"])
+    query_string = request.query_string.decode()
+    row_count = exports.count_rows(query)
+    if exports.over_inline_limit(row_count):  # too big for one request: a background job, with progress
+        args = {k: v for k, v in request.args.to_dict().items() if k != "page"}
+        job = exports.start_export(current_user, "tickets.export", {"args": args, "query": query_string})
+        flash(f"共 {row_count} 条工单，已转为后台导出；完成后在本页下载。", "success")
+        return redirect(url_for("jobs.export_page", job_id=job.id))
+    tickets = db.session.scalars(query).all()
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("工单")
-    sheet.append(["工单编号", "受理时间", "来电人", "联系电话", "诉求地址", "诉求标题", "诉求内容", "诉求类型",
-                  "主题", "紧急", "小区", "承办街道", "办理状态", "截止时间", "办结时间", "满意度"])
+    sheet.append(tasks.EXPORT_HEADER)
     for t in tickets:
-        sheet.append([t.number, to_local(t.received_at).strftime("%Y-%m-%d %H:%M:%S"),
-                      caller_name_for(current_user, t.caller_name), caller_phone_for(current_user, t.caller_phone),
-                      t.address, t.title, text_for(current_user, t.content), t.request_type or "",
-                      "、".join(theme_name(c) for c in t.themes), "是" if t.urgent else "",
-                      t.estate.name if t.estate else "", t.street.name if t.street else "", t.status.label,
-                      to_local(t.due_at).strftime("%Y-%m-%d %H:%M") if t.due_at else "",
-                      to_local(t.resolved_at).strftime("%Y-%m-%d %H:%M") if t.resolved_at else "",
-                      t.satisfaction or ""])
+        sheet.append(tasks.export_row(current_user, t))
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
     record_event(current_user, "export", object_type="tickets", street_id=current_user.street_id,
-                 note=f"工单导出: {len(tickets)} 行; 筛选 {request.query_string.decode()[:500]}")
+                 note=tasks.export_note(len(tickets), query_string))
     db.session.commit()
     return send_file(buffer, as_attachment=True, download_name=f"工单-{date.today().isoformat()}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,45 @@
+"""Helpers for the export-job tests (tickets, audit, jobs)."""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from flask import g
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from portal.extensions import db
+from portal.jobs.models import Job
+
+
+class FreshUserClient(FlaskClient):
+    """The test's app context outlives each request and Flask-Login caches the user in `g` there:
+    forget it so clients of different users do not see each other's login."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
+def xlsx_rows(data: bytes) -> list[tuple]:
+    return list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+
+
+def export_files(app) -> list[Path]:
+    directory = Path(app.instance_path) / "exports"
+    return sorted(directory.iterdir()) if directory.is_dir() else []
+
+
+def job_of(response) -> Job:
+    """The job a queued export redirected to."""
+    assert response.status_code == 302, response.status_code
+    match = re.search(r"/jobs/(\d+)$", response.headers["Location"])
+    assert match, response.headers["Location"]
+    db.session.expire_all()
+    return db.session.get(Job, int(match.group(1)))
+
+
+def jobs() -> list[Job]:
+    db.session.expire_all()
+    return db.session.scalars(db.select(Job).order_by(Job.id)).all()
