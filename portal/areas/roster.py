@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from typing import Any, Optional
 
 from portal.areas.models import Occupancy
-from portal.core.tabular import ErrorReport, Table, TableError, map_headers, read_table
+from portal.core.tabular import ErrorReport, Table, TableError, cell_text, map_headers, read_table
 
 HEADER_ALIASES = {
     "楼栋": ["楼号", "楼栋号", "栋号", "幢号", "楼幢", "栋", "幢", "楼"],
@@ -48,17 +48,9 @@ class RosterParse(ErrorReport):
     limit: int = MAX_REPORTED_ERRORS
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def normalise_place_label(value: Any, suffixes: tuple[str, ...]) -> str:
     """'3号楼' → '3', '2单元' → '2', '301室' → '301'; keeps labels like 'A座' whole."""
-    text = _text(value).replace(" ", "")
+    text = cell_text(value).replace(" ", "")
     for suffix in suffixes:
         if text.endswith(suffix) and len(text) > len(suffix):
             return text[: -len(suffix)]
@@ -83,7 +75,7 @@ def parse_area(value: Any) -> Decimal:
     if isinstance(value, (int, float)):
         number = Decimal(str(value))
     else:
-        text = re.sub(r"(平方米|平米|㎡|m²|m2|M2)$", "", _text(value)).replace(",", "")
+        text = re.sub(r"(平方米|平米|㎡|m²|m2|M2)$", "", cell_text(value)).replace(",", "")
         number = Decimal(text)
     if not number.is_finite():
         raise ValueError
@@ -91,7 +83,7 @@ def parse_area(value: Any) -> Decimal:
 
 
 def parse_occupancy(value: Any) -> Occupancy:
-    text = _text(value).lower()
+    text = cell_text(value).lower()
     if not text or text in OWNER_WORDS:
         return Occupancy.owner
     if text in TENANT_WORDS:
@@ -104,7 +96,7 @@ def parse_owner_id(value: Any) -> Optional[str]:
         return None
     if isinstance(value, float):
         raise OverflowError  # Excel turned an ID number into a float and lost digits
-    text = _text(value).replace(" ", "").upper()
+    text = cell_text(value).replace(" ", "").upper()
     if not text:
         return None
     if not re.fullmatch(r"[0-9A-Z\-]{6,32}", text):
@@ -156,14 +148,14 @@ def validate_table(table: Table) -> RosterParse:
             try:
                 area = parse_area(raw_area)
                 if area <= 0 or area > MAX_AREA:
-                    problems.append(f"面积「{_text(raw_area)}」不在 0–{MAX_AREA} 平方米之间")
+                    problems.append(f"面积「{cell_text(raw_area)}」不在 0–{MAX_AREA} 平方米之间")
             except (InvalidOperation, ValueError):
-                problems.append(f"面积「{_text(raw_area)[:20]}」不是数字")
+                problems.append(f"面积「{cell_text(raw_area)[:20]}」不是数字")
         try:
             occupancy = parse_occupancy(cell("业主/租户"))
         except ValueError:
             occupancy = Occupancy.owner
-            problems.append(f"业主/租户「{_text(cell('业主/租户'))[:20]}」无法识别，应填“业主”或“租户”")
+            problems.append(f"业主/租户「{cell_text(cell('业主/租户'))[:20]}」无法识别，应填“业主”或“租户”")
         owner_id = None
         try:
             owner_id = parse_owner_id(cell("业主证件号"))

@@ -63,6 +63,15 @@ def clean_cell(value: Any) -> Any:
     return value
 
 
+def cell_text(value: Any) -> str:
+    """A cell as the text a person typed: None is "", a whole float (Excel's 12.0) loses its ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 def normalise_header(text: Any) -> str:
     text = "" if text is None else str(text)
     text = BLANKS.sub("", text)

@@ -121,16 +121,23 @@ def _lock_streets(street_ids: set[int]) -> None:
         db.session.execute(select(func.pg_advisory_xact_lock(ROLLUP_LOCK_SPACE, street_id)))
 
 
+def _in_chunks(by_key: dict[int, set[date]], size: int, recompute) -> None:
+    """recompute(key, chunk) for each key's sorted days (or months), `size` at a time (bounded IN lists)."""
+    for key, values in sorted(by_key.items()):
+        ordered = sorted(values)
+        for start in range(0, len(ordered), size):
+            recompute(key, ordered[start:start + size])
+
+
 def _refresh_daily(by_estate: dict[int, set[date]]) -> None:
-    for estate_id, days in sorted(by_estate.items()):
-        ordered = sorted(days)
-        for start in range(0, len(ordered), 400):
-            chunk = ordered[start:start + 400]
-            db.session.execute(delete(DemandDailyCount).where(DemandDailyCount.estate_id == estate_id,
-                                                              DemandDailyCount.local_day.in_(chunk)))
-            counts = (select(*_GROUP, func.count()).where(DemandSignal.estate_id == estate_id,
-                                                         DemandSignal.local_day.in_(chunk)).group_by(*_GROUP))
-            db.session.execute(insert(DemandDailyCount).from_select(_ROLLUP_COLUMNS, counts))
+    def recompute(estate_id: int, days: list[date]) -> None:
+        db.session.execute(delete(DemandDailyCount).where(DemandDailyCount.estate_id == estate_id,
+                                                          DemandDailyCount.local_day.in_(days)))
+        counts = (select(*_GROUP, func.count()).where(DemandSignal.estate_id == estate_id,
+                                                     DemandSignal.local_day.in_(days)).group_by(*_GROUP))
+        db.session.execute(insert(DemandDailyCount).from_select(_ROLLUP_COLUMNS, counts))
+
+    _in_chunks(by_estate, 400, recompute)
 
 
 def month_of(day_column):
@@ -180,26 +187,24 @@ def _street_daily_from_daily(where):
 
 
 def _refresh_monthly(by_estate: dict[int, set[date]]) -> None:
-    for estate_id, months in sorted(by_estate.items()):
-        ordered = sorted(months)
-        for start in range(0, len(ordered), 200):
-            chunk = ordered[start:start + 200]
-            db.session.execute(delete(DemandMonthlyCount).where(DemandMonthlyCount.estate_id == estate_id,
-                                                                DemandMonthlyCount.month.in_(chunk)))
-            in_months = or_(*(and_(DemandDailyCount.local_day >= m, DemandDailyCount.local_day < _next_month(m))
-                              for m in chunk))
-            db.session.execute(_monthly_from_daily(and_(DemandDailyCount.estate_id == estate_id, in_months)))
+    def recompute(estate_id: int, months: list[date]) -> None:
+        db.session.execute(delete(DemandMonthlyCount).where(DemandMonthlyCount.estate_id == estate_id,
+                                                            DemandMonthlyCount.month.in_(months)))
+        in_months = or_(*(and_(DemandDailyCount.local_day >= m, DemandDailyCount.local_day < _next_month(m))
+                          for m in months))
+        db.session.execute(_monthly_from_daily(and_(DemandDailyCount.estate_id == estate_id, in_months)))
+
+    _in_chunks(by_estate, 200, recompute)
 
 
 def _refresh_street_daily(by_street: dict[int, set[date]]) -> None:
-    for street_id, days in sorted(by_street.items()):
-        ordered = sorted(days)
-        for start in range(0, len(ordered), 400):
-            chunk = ordered[start:start + 400]
-            db.session.execute(delete(DemandStreetDailyCount).where(DemandStreetDailyCount.street_id == street_id,
-                                                                    DemandStreetDailyCount.local_day.in_(chunk)))
-            db.session.execute(_street_daily_from_daily(and_(DemandDailyCount.street_id == street_id,
-                                                             DemandDailyCount.local_day.in_(chunk))))
+    def recompute(street_id: int, days: list[date]) -> None:
+        db.session.execute(delete(DemandStreetDailyCount).where(DemandStreetDailyCount.street_id == street_id,
+                                                                DemandStreetDailyCount.local_day.in_(days)))
+        db.session.execute(_street_daily_from_daily(and_(DemandDailyCount.street_id == street_id,
+                                                         DemandDailyCount.local_day.in_(days))))
+
+    _in_chunks(by_street, 400, recompute)
 
 
 def rebuild_rollup() -> int:

@@ -22,7 +22,7 @@ from portal.areas.models import Estate
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.core.scoping import scoped, street_limit
-from portal.core.tabular import ErrorReport, TableError, is_formula, map_headers, normalise_header, read_table
+from portal.core.tabular import ErrorReport, TableError, cell_text, is_formula, map_headers, normalise_header, read_table
 from portal.extensions import db
 from portal.projects import services
 from portal.projects.models import Project, ProjectStatus
@@ -53,14 +53,6 @@ QUALIFIER = re.compile(r"[/／]")
 
 def _squash(text: Any) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", "" if text is None else str(text)))
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 class EstateResolver:
@@ -119,7 +111,7 @@ def parse_themes(value: Any) -> list[str]:
         by_word[theme.code.lower()] = theme.code
         by_word[_squash(theme.name)] = theme.code
     codes, unknown = [], []
-    for word in THEME_SEPARATORS.split(_text(value)):
+    for word in THEME_SEPARATORS.split(cell_text(value)):
         if not word:
             continue
         code = by_word.get(_squash(word).lower()) or by_word.get(_squash(word))
@@ -138,12 +130,12 @@ def parse_themes(value: Any) -> list[str]:
 def parse_day(value: Any, label: str) -> Optional[date]:
     from portal.tickets.importer import parse_datetime
 
-    if value is None or _text(value) == "":
+    if value is None or cell_text(value) == "":
         return None
     try:
         return parse_datetime(value).date()
     except (ValueError, OverflowError):
-        raise ServiceError(f"{label}「{_text(value)[:20]}」不是有效日期，请写成 2026-03-01。") from None
+        raise ServiceError(f"{label}「{cell_text(value)[:20]}」不是有效日期，请写成 2026-03-01。") from None
 
 
 @dataclass
@@ -228,7 +220,7 @@ def validate(actor, filename: str, data: bytes, *, max_rows: int = MAX_ROWS) -> 
             continue
         problems: list[str] = []
         estate_ids: list[int] = []
-        for text in LIST_SEPARATORS.split(_text(cell("小区"))):
+        for text in LIST_SEPARATORS.split(cell_text(cell("小区"))):
             if text.strip():
                 try:
                     estate_ids.append(resolver.resolve(text.strip()).id)
@@ -241,8 +233,8 @@ def validate(actor, filename: str, data: bytes, *, max_rows: int = MAX_ROWS) -> 
             problems.append(exc.message.rstrip("。"))
         status, started_on, completed_on = ProjectStatus.proposed, None, None
         try:
-            if _text(cell("状态")):
-                status = services.parse_status(_text(cell("状态")))
+            if cell_text(cell("状态")):
+                status = services.parse_status(cell_text(cell("状态")))
             started_on = parse_day(cell("开工日期"), "开工日期")
             completed_on = parse_day(cell("完成日期"), "完成日期")
         except ServiceError as exc:
@@ -254,8 +246,8 @@ def validate(actor, filename: str, data: bytes, *, max_rows: int = MAX_ROWS) -> 
         if households is None:  # blank: every household of its estates
             households = sum(e.household_count or 0 for e in resolver.estates if e.id in estate_ids)
         project_input = services.ProjectInput(
-            name=_text(cell("项目名称")), estate_ids=estate_ids, themes=themes, category=_text(cell("类别")),
-            cost_wan=cell("投资估算（万元）"), households_covered=households, description=_text(cell("说明")))
+            name=cell_text(cell("项目名称")), estate_ids=estate_ids, themes=themes, category=cell_text(cell("类别")),
+            cost_wan=cell("投资估算（万元）"), households_covered=households, description=cell_text(cell("说明")))
         try:
             checked = services.check_input(actor, project_input, check_name=False)
             if status is ProjectStatus.completed and started_on is None:

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from portal.areas.models import Street
 from portal.audit.models import Event
 from portal.audit.services import record_event
-from portal.core.tabular import ErrorReport, Table, TableError, map_headers, normalise_header, read_table
+from portal.core.tabular import ErrorReport, Table, TableError, cell_text, map_headers, normalise_header, read_table
 from portal.core.tagging import tag_texts
 from portal.core.time import utcnow
 from portal.core.workdays import to_utc_naive
@@ -122,14 +122,6 @@ class ImportFailed(Exception):
 
 # --- cell parsers ------------------------------------------------------------------------------
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2119  # the span of the %Y%m%d and Excel serial forms below
 
 
@@ -152,7 +144,7 @@ def _parse_datetime(value: Any) -> datetime:
         if 19000101 <= value <= 21001231 and float(value).is_integer():
             return datetime.strptime(str(int(value)), "%Y%m%d")
         raise ValueError
-    text = _text(value).replace("　", " ")
+    text = cell_text(value).replace("　", " ")
     text = re.sub(r"\s+", " ", text)
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return parse_datetime(float(text))
@@ -173,7 +165,7 @@ def _parse_datetime(value: Any) -> datetime:
 
 
 def parse_status(value: Any) -> Optional[TicketStatus]:
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return None
     for status, words in STATUS_WORDS.items():
@@ -186,7 +178,7 @@ def parse_status(value: Any) -> Optional[TicketStatus]:
 
 
 def parse_request_type(value: Any) -> Optional[str]:
-    text = _text(value).rstrip("类")
+    text = cell_text(value).rstrip("类")
     if not text:
         return None
     if text not in REQUEST_TYPES:
@@ -195,7 +187,7 @@ def parse_request_type(value: Any) -> Optional[str]:
 
 
 def parse_phone(value: Any) -> Optional[str]:
-    text = re.sub(r"[\s()（）]", "", _text(value))
+    text = re.sub(r"[\s()（）]", "", cell_text(value))
     if not text:
         return None
     if not re.fullmatch(r"\+?[\d\-]{5,20}", text):
@@ -254,8 +246,8 @@ def validate_rows(table: Table, columns: dict[str, int], report: ImportReport) -
         if problems:
             report.fail(f"第 {line} 行：" + "；".join(problems) + "，请改为数值后再导入。")
             continue
-        number = _text(cell("工单编号"))
-        content = _text(cell("诉求内容"))
+        number = cell_text(cell("工单编号"))
+        content = cell_text(cell("诉求内容"))
         if not number:
             problems.append("工单编号为空")
         elif len(number) > 64:
@@ -272,30 +264,30 @@ def validate_rows(table: Table, columns: dict[str, int], report: ImportReport) -
             try:
                 received_at = parse_datetime(raw)
             except (ValueError, OverflowError):
-                problems.append(f"受理时间「{_text(raw)[:30]}」无法识别")
+                problems.append(f"受理时间「{cell_text(raw)[:30]}」无法识别")
         if cell("办结时间") is not None:
             try:
                 resolved_at = parse_datetime(cell("办结时间"))
             except (ValueError, OverflowError):
-                problems.append(f"办结时间「{_text(cell('办结时间'))[:30]}」无法识别")
+                problems.append(f"办结时间「{cell_text(cell('办结时间'))[:30]}」无法识别")
         status = request_type = phone = None
         try:
             status = parse_status(cell("办理状态"))
         except ValueError:
-            problems.append(f"办理状态「{_text(cell('办理状态'))[:20]}」无法识别")
+            problems.append(f"办理状态「{cell_text(cell('办理状态'))[:20]}」无法识别")
         try:
             request_type = parse_request_type(cell("诉求类型"))
         except ValueError:
-            problems.append(f"诉求类型「{_text(cell('诉求类型'))[:20]}」应为{'、'.join(REQUEST_TYPES)}之一")
+            problems.append(f"诉求类型「{cell_text(cell('诉求类型'))[:20]}」应为{'、'.join(REQUEST_TYPES)}之一")
         try:
             phone = parse_phone(cell("联系电话"))
         except ValueError:
-            problems.append(f"联系电话「{_text(cell('联系电话'))[:20]}」格式不对")
+            problems.append(f"联系电话「{cell_text(cell('联系电话'))[:20]}」格式不对")
         satisfaction = None
-        if _text(cell("满意度")):
-            satisfaction = SATISFACTION_WORDS.get(_text(cell("满意度")))
+        if cell_text(cell("满意度")):
+            satisfaction = SATISFACTION_WORDS.get(cell_text(cell("满意度")))
             if satisfaction is None:
-                problems.append(f"满意度「{_text(cell('满意度'))[:20]}」应为满意、基本满意或不满意")
+                problems.append(f"满意度「{cell_text(cell('满意度'))[:20]}」应为满意、基本满意或不满意")
         if number and not problems:
             if number in seen:
                 problems.append(f"工单编号 {number} 与第 {seen[number]} 行重复")
@@ -306,9 +298,9 @@ def validate_rows(table: Table, columns: dict[str, int], report: ImportReport) -
             continue
         parsed.append(ParsedTicket(
             line=line, number=number, received_at=to_utc_naive(received_at), content=content,
-            caller_name=_text(cell("来电人"))[:64] or None, caller_phone=phone,
-            address=_text(cell("诉求地址"))[:256], title=_text(cell("诉求标题"))[:256],
-            request_type=request_type, handling_unit=_text(cell("承办单位"))[:128] or None,
+            caller_name=cell_text(cell("来电人"))[:64] or None, caller_phone=phone,
+            address=cell_text(cell("诉求地址"))[:256], title=cell_text(cell("诉求标题"))[:256],
+            request_type=request_type, handling_unit=cell_text(cell("承办单位"))[:128] or None,
             status=status, resolved_at=to_utc_naive(resolved_at) if resolved_at else None,
             satisfaction=satisfaction,
         ))
