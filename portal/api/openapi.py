@@ -41,7 +41,9 @@ def _responses(ok_description: str, ok_schema: str, *errors: str) -> dict[str, A
 
 
 def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    # An empty value ("?as_of=") is taken as the parameter left out, as forms send it.
+    return {"name": name, "in": "query", "required": False, "allowEmptyValue": True, "description": description,
+            "schema": schema}
 
 
 KEY_SECURITY = [{"ApiKeyQuery": []}, {"ApiKeyHeader": []}]
@@ -172,7 +174,8 @@ def _project_params() -> list[dict[str, Any]]:
     return [
         _query("street_id", "只看该街道（街道密钥只能是本街道，其他街道结果为空）。",
                {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
-        _query("as_of", "计算日期（北京时间），默认今天。", {"type": "string", "format": "date"}),
+        _query("as_of", "计算日期（北京时间），默认今天；2000-01-01 至 2100-12-31。",
+               {"type": "string", "format": "date", "pattern": "^(?:20[0-9]{2}|2100)-"}),
     ]
 
 
@@ -201,8 +204,10 @@ def _project_paths(theme_codes: list[str]) -> dict[str, Any]:
                 "security": KEY_SECURITY,
                 "parameters": [
                     {"name": "budget", "in": "query", "required": True,
-                     "description": "年度预算，单位万元，最多两位小数（如 800 或 1250.50）。",
-                     "schema": {"type": "number", "minimum": 0, "maximum": 100000000}},
+                     "description": "年度预算，单位万元，0 至 100000000，最多两位小数（如 800 或 1250.50）。",
+                     # a decimal string: "two decimals" is exact here, a float's multipleOf 0.01 is not
+                     "schema": {"type": "string", "pattern": "^(?:[0-9]{1,8}(?:\\.[0-9]{1,2})?|100000000(?:\\.0{1,2})?)$",
+                                "example": "800"}},
                     *_project_params(),
                 ],
                 "responses": _json_ok("年度计划", "AnnualPlan", *errors),
@@ -425,11 +430,13 @@ def openapi_document() -> dict[str, Any]:
             "parameters": {
                 "Format": {"name": "format", "in": "path", "required": True, "description": "响应格式",
                            "schema": {"type": "string", "enum": ["xml", "json"]}},
-                "StartDate": {"name": "start_date", "in": "query", "required": False, "description": window,
+                "StartDate": {"name": "start_date", "in": "query", "required": False, "allowEmptyValue": True,
+                              "description": window,
                               "schema": {"type": "string", "format": "date-time", "example": "2026-03-01T00:00:00+08:00"}},
-                "EndDate": {"name": "end_date", "in": "query", "required": False, "description": window,
+                "EndDate": {"name": "end_date", "in": "query", "required": False, "allowEmptyValue": True,
+                            "description": window,
                             "schema": {"type": "string", "format": "date-time", "example": "2026-03-31T23:59:59Z"}},
-                "Jurisdiction": {"name": "jurisdiction_id", "in": "query", "required": False,
+                "Jurisdiction": {"name": "jurisdiction_id", "in": "query", "required": False, "allowEmptyValue": True,
                                  "description": "单一辖区，忽略。", "schema": {"type": "string"}},
             },
             "schemas": {**_schemas(list(THEME_CODES)), **_project_schemas(list(THEME_CODES))},

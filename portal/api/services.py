@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,7 @@ from portal.tickets.models import Ticket
 KEY_PREFIX = "ms_"
 VISIBLE_PREFIX_LENGTH = 10  # "ms_" and 7 characters: enough to tell keys apart, useless to an attacker
 TOUCH_INTERVAL = timedelta(minutes=1)  # last_used_at is written at most once a minute per key
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # invisible; PostgreSQL refuses NUL
 
 
 def hash_key(raw: str) -> str:
@@ -136,7 +138,7 @@ class RequestInput:
     @classmethod
     def from_form(cls, form) -> "RequestInput":
         def get(name):
-            return (form.get(name) or "").strip()
+            return CONTROL_CHARACTERS.sub("", form.get(name) or "").strip()
 
         return cls(service_code=get("service_code"), description=get("description"),
                    address_string=get("address_string"), lat=get("lat") or None, long=get("long") or None,
