@@ -60,6 +60,7 @@ DATE_FORMATS = ["%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-
 NUMERIC_DATE = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 CHINESE_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日(?:\s*(\d{1,2})[时:](\d{1,2})(?:分|:)?(?:(\d{1,2})秒?)?)?$")
 MAX_REPORTED_ERRORS = 500
+MAX_SAVED_HEADER = HeaderMapping.source_header.type.length  # 128: a longer one cannot be remembered
 BATCH = 2000
 TAG_BATCH = 10 * BATCH
 
@@ -204,8 +205,8 @@ def saved_mappings() -> dict[str, str]:
 def save_mappings(actor, mapping: dict[str, str]) -> None:
     for source, standard in mapping.items():
         key = normalise_header(source)
-        if standard not in STANDARD_COLUMNS or not key:
-            continue
+        if standard not in STANDARD_COLUMNS or not key or len(key) > MAX_SAVED_HEADER:
+            continue  # a header too long to keep is mapped for this import only (the caller passes it on)
         existing = db.session.scalar(select(HeaderMapping).where(HeaderMapping.source_header == key))
         if existing:
             existing.standard_column = standard

@@ -64,7 +64,8 @@ def export():
     query_string = request.query_string.decode()
     row_count = exports.count_rows(query)
     if exports.over_inline_limit(row_count):  # too big for one request: a background job, with progress
-        args = {k: v for k, v in request.args.to_dict().items() if k != "page"}
+        fields = TicketFilters.__dataclass_fields__  # only the filters travel to the job (and its back link)
+        args = {k: v for k, v in request.args.to_dict().items() if k in fields}
         job = exports.start_export(current_user, "tickets.export", {"args": args, "query": query_string})
         flash(f"共 {row_count} 条工单，已转为后台导出；完成后在本页下载。", "success")
         return redirect(url_for("jobs.export_page", job_id=job.id))
@@ -283,7 +284,7 @@ def import_mapping(job_id: int):
         return redirect(url_for("tickets.import_job", job_id=job.id))
     importer.save_mappings(current_user, mapping)
     retry = tasks.start_import(current_user, job.payload["filename"], b"", job.payload["skip_invalid"],
-                               stored_path=job.payload["path"])
+                               mapping=mapping, stored_path=job.payload["path"])  # also the headers too long to save
     return redirect(url_for("tickets.import_job", job_id=retry.id))
 
 
