@@ -36,7 +36,9 @@ def status(job_id: int):
 def _export_job(job_id: int) -> Job:
     """An export job of the current user (any user's for district_admin); 404 for anything else."""
     job = db.session.get(Job, job_id)
-    if job is None or not exports.is_export(job) or (job.created_by_id != current_user.id and not current_user.is_admin):
+    if job is None or not exports.is_export(job):
+        abort(404)
+    if job.created_by_id != current_user.id and not current_user.is_admin:
         abort(404)
     if not current_user.is_admin and exports.scope_of(current_user) != (job.payload or {}).get("scope"):
         abort(404)  # the user's role or street changed since: the file is not theirs to see any more
@@ -53,7 +55,12 @@ def _render_export(job: Job, status_code: int = 200):
                            available=available, expired=exports.was_made(job) and not available,
                            expires_at=to_local(expires) if expires else None,
                            keep_hours=current_app.config["EXPORT_KEEP_HOURS"],
-                           back_url=url_for(list_endpoint, **(job.payload or {}).get("args", {}))), status_code
+                           back_url=url_for(list_endpoint, **_filter_args(job))), status_code
+
+
+def _filter_args(job: Job) -> dict:
+    # url_for treats "_external", "_scheme"... as its own options: those never come from a query string
+    return {k: v for k, v in ((job.payload or {}).get("args") or {}).items() if not k.startswith("_")}
 
 
 @bp.get("/<int:job_id>")

@@ -63,7 +63,8 @@ def test_the_requester_downloads_it_uncached(app, world, finished):
     response = client.get(f"/jobs/{finished.id}/download")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     assert "no-store" in response.headers["Cache-Control"]
-    assert "attachment" in response.headers["Content-Disposition"] and ".xlsx" in response.headers["Content-Disposition"]
+    disposition = response.headers["Content-Disposition"]
+    assert "attachment" in disposition and ".xlsx" in disposition
     rows = xlsx_rows(response.data)
     assert sorted(r[0] for r in rows[1:]) == ["HP-0", "HP-1", "HP-2"] and {r[2] for r in rows[1:]} == {"张*"}
 

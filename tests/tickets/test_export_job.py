@@ -34,7 +34,8 @@ def world(app):
                     status=S.dispatched if i % 2 else S.resolved, caller_name="张伟", caller_phone=f"1381234567{i}",
                     number=f"HP-{i}", themes=("lighting",) if i < 4 else ("lighting", "parking"), urgent=i == 2,
                     address=f"桂花苑{i}栋", title=f"楼道灯{i}", request_type="投诉", received_at=now - timedelta(hours=i),
-                    due_at=now + timedelta(days=i), resolved_at=None if i % 2 else now, satisfaction="满意" if i == 0 else None)
+                    due_at=now + timedelta(days=i), resolved_at=None if i % 2 else now,
+                    satisfaction="满意" if i == 0 else None)
         for i in range(5)
     ]
     theirs = [make_ticket(f"新华里小区下水道堵了{i}", estate=xinhuali, street=xinhua, status=S.dispatched,
@@ -123,7 +124,8 @@ def test_the_job_records_the_export_event_and_each_download(client, world):
     for _ in range(2):
         assert client.get(f"/jobs/{job.id}/download").status_code == 200
     downloads = db.session.scalars(select(Event).where(Event.action == "export.download")).all()
-    assert len(downloads) == 2 and all(d.actor_id == world["staff"].id and d.object_id == str(job.id) for d in downloads)
+    assert len(downloads) == 2
+    assert all(d.actor_id == world["staff"].id and d.object_id == str(job.id) for d in downloads)
     assert "5 行" in downloads[0].note
     assert db.session.scalars(select(Event).where(Event.action == "export")).all() == [event]  # page views log nothing
 
@@ -205,3 +207,12 @@ def test_a_failure_marks_the_job_failed_in_chinese_and_removes_the_partial_file(
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "导出失败" in page and "失败" in page and "/download" not in page
     assert client.get(f"/jobs/{job.id}/download").status_code == 302
+
+
+def test_only_the_filters_travel_to_the_job_and_its_back_link(client, world):
+    login(client, world["operator"])
+    job = job_of(client.get("/tickets/export.xlsx?theme=lighting&page=3&_scheme=javascript&_external=1&x=<b>"))
+    assert job.payload["args"] == {"theme": "lighting"}
+    assert job.payload["query"] == "theme=lighting&page=3&_scheme=javascript&_external=1&x=<b>"  # noted as asked
+    page = client.get(f"/jobs/{job.id}")
+    assert page.status_code == 200 and 'href="/tickets/?theme=lighting"' in page.get_data(as_text=True)
