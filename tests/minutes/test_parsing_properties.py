@@ -211,3 +211,27 @@ def test_regression_control_characters_are_dropped_from_minutes(staff):
     assert meeting.minutes_text == "楼长：楼道灯坏了两个月\n3号楼居民说车位太少"
     assert [(p.speaker, p.text) for p in services.draft_points(meeting)] == [
         ("楼长", "楼道灯坏了两个月"), ("3号楼居民", "车位太少")]
+
+
+# --- through the page ----------------------------------------------------------------------------
+
+@fuzz(60)
+@given(text=minutes_texts, upload=st.one_of(st.none(), docx_uploads()),
+       title=st.one_of(st.just("问需座谈会"), st.sampled_from(NASTY_TEXT), st.text(max_size=130)))
+@example(text="楼长：楼道灯坏了两个月", upload=None, title="问需\x00座谈会")
+def test_the_new_meeting_page_never_answers_500(client, staff, text, upload, title):
+    from tests.helpers import login
+
+    user, estate = staff
+    login(client, user)
+    form = {"kind": "forum", "title": title, "held_on": "2024-03-05", "estate_ids": [estate.id],
+            "attendee_count": "12", "organiser": "居委会", "location": "", "minutes_text": text}
+    if upload is not None:
+        form["minutes_file"] = (io.BytesIO(upload[1]), upload[0])
+    before = row_counts()
+    response = client.post("/meetings/new", data=form, content_type="multipart/form-data")
+    assert response.status_code in (302, 422), response.status_code
+    if response.status_code == 422:
+        assert row_counts()["meetings"] == before["meetings"]
+    else:
+        assert client.get(response.headers["Location"]).status_code == 200
