@@ -164,3 +164,21 @@ def test_regression_control_characters_from_excel_escapes_are_dropped(app):
     summary = services.import_roster(_admin(), _estate(), "r.xlsx", data)
     assert summary.created == 1
     assert db.session.execute(select(Household.building, Household.room)).all() == [("3", "101")]
+
+
+@fuzz(50)
+@given(upload=uploads(KNOWN, required=["楼栋", "房号", "面积"], plausible=PLAUSIBLE))
+def test_the_roster_upload_page_never_answers_500(client, app, upload):
+    import io
+
+    from tests.helpers import login
+
+    admin, estate = _admin(), _estate()
+    login(client, admin)
+    filename, data = upload
+    before = row_counts()
+    response = client.post(f"/areas/estates/{estate.id}/roster", data={"file": (io.BytesIO(data), filename)},
+                           content_type="multipart/form-data")
+    assert response.status_code in (200, 302, 422), response.status_code
+    if response.status_code != 302:
+        assert row_counts()["households"] == before["households"]

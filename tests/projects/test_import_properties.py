@@ -168,3 +168,20 @@ def test_regression_a_date_or_a_huge_number_of_households_is_explained(place, ho
     [message] = failure.value.report.errors
     assert message.startswith("第 2 行：") and "覆盖户数" in message
     assert db.session.scalar(select(Project.id)) is None
+
+
+@fuzz(50)
+@given(upload=uploads(KNOWN, required=REQUIRED, plausible=PLAUSIBLE))
+def test_the_import_page_never_answers_500(client, place, upload):  # noqa: F811
+    import io
+
+    from tests.helpers import login
+
+    login(client, place["staff"])
+    filename, data = upload
+    before = row_counts()["projects"]
+    response = client.post("/projects/import", data={"file": (io.BytesIO(data), filename)},
+                           content_type="multipart/form-data")
+    assert response.status_code in (302, 422), response.status_code
+    if response.status_code == 422:  # (logging in is an event: count the projects alone here)
+        assert row_counts()["projects"] == before
