@@ -45,8 +45,9 @@ def api_world(app):
     return {"district": make_api_key()[1], "street": make_api_key(street)[1]}
 
 
-# Loaded from the document the app serves (test_openapi checks they are the same), at import: the lazy
-# schemathesis.pytest.from_fixture loader does not work with pytest 9 (it sets Node._nodeid).
+# The document /api/v1/openapi.json serves (the view is jsonify(openapi_document())), loaded at import and
+# sent to each test's app with call(app=...): schemathesis' lazy pytest.from_fixture loader fails on
+# pytest 9 (it sets Node._nodeid, which pytest 9 no longer has).
 schema = schemathesis.openapi.from_dict(openapi_document())
 
 
