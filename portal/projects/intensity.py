@@ -87,11 +87,11 @@ def _rows(estate_ids: Optional[list[int]], themes: Optional[list[str]], start: d
     if themes is not None:
         base = base.where(DemandSignal.theme.in_(sorted(set(themes))))
     if estate_ids is None:
-        yield from db.session.execute(base).tuples()
+        yield from db.session.execute(base)
         return
     ids = sorted(set(estate_ids))
     for chunk_start in range(0, len(ids), CHUNK):
-        yield from db.session.execute(base.where(DemandSignal.estate_id.in_(ids[chunk_start:chunk_start + CHUNK]))).tuples()
+        yield from db.session.execute(base.where(DemandSignal.estate_id.in_(ids[chunk_start:chunk_start + CHUNK])))
 
 
 def by_pair(start: datetime, end: datetime, *, estate_ids: Optional[Iterable[int]] = None,
