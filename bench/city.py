@@ -487,6 +487,9 @@ def measure_dashboard(app, db, requests: int) -> list[dict]:
         ("theme filter", {"theme": "drainage"}),
         ("monthly trend, 1 year", {"granularity": "month", "date_from": (today - timedelta(days=364)).isoformat()}),
     ]
+    from portal.core.tagging import warm_up
+
+    warm_up()  # as each gunicorn worker does before its first request
     results = []
     for username, password in (("admin", "minsheng-admin"), ("heping", "minsheng-heping")):
         client = app.test_client()
@@ -549,14 +552,15 @@ def measure_ranking(db, runs: int) -> dict:
 
 def gunicorn_app():
     """The app gunicorn serves for the load test (`city:gunicorn_app()` with --preload): the production
-    app with rate limits off; the theme model is loaded before the fork so no request pays for it."""
+    app with rate limits off; the app is warmed up (model, tokeniser, gc.freeze) before the fork, as the
+    production workers do after theirs (deploy/gunicorn.conf.py), so no request pays for it."""
     from portal import create_app
-    from portal.core.tagging import get_tagger
+    from portal.core.tagging import warm_up
     from portal.extensions import db
 
     app = create_app({"RATELIMIT_ENABLED": False, "INSTANCE_PATH": os.environ["CITY_INSTANCE"]})
     with app.app_context():
-        get_tagger()
+        warm_up()
         db.engine.dispose()  # no connection may cross the fork
     return app
 

@@ -50,3 +50,12 @@ def on_starting(server):
     except ConfigError as exc:
         print(f"民声无法启动 / Minsheng will not start: {exc}", file=sys.stderr)
         sys.exit(3)
+
+
+def post_worker_init(worker):
+    """Each worker loads the theme model and tokeniser before its first request, and freezes them out of
+    the garbage collector's full passes (portal.core.tagging.warm_up)."""
+    from portal.core.tagging import warm_up
+
+    with worker.wsgi.app_context():
+        warm_up()

@@ -1,6 +1,7 @@
 """The portal's door to the theme model in nlp/: one loaded Tagger per process."""
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -60,6 +61,22 @@ def tag_texts(texts: Sequence[str]):
 
 def tag_text(text: str):
     return get_tagger().tag(text)
+
+
+def warm_up() -> None:
+    """Load what requests need from nlp/ — the theme model, the tokeniser's dictionary, the keyword
+    background — then gc.freeze() everything alive so far. Those objects (millions, mostly jieba's) live
+    as long as the process; left in the collector's oldest generation, every full collection walked them
+    all, a 100–150 ms pause in the middle of a dashboard request. Call once per process, in an app
+    context (gunicorn's post_worker_init does)."""
+    from nlp.keywords import background_idf
+    from nlp.tokenize import get_jieba
+
+    get_tagger()
+    get_jieba()
+    background_idf()
+    gc.collect()
+    gc.freeze()
 
 
 def forget_models() -> None:
