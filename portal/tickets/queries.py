@@ -30,15 +30,16 @@ class TicketFilters:
 
     @classmethod
     def from_args(cls, args) -> "TicketFilters":
-        def day(name):
+        def day(name):  # outside 1900–2100 is ignored like any unreadable date (9999-12-31 + 1 day overflows)
             try:
-                return date.fromisoformat(args.get(name, "")) if args.get(name) else None
+                parsed = date.fromisoformat(args.get(name, "")) if args.get(name) else None
             except ValueError:
                 return None
+            return parsed if parsed and date(1900, 1, 1) <= parsed <= date(2100, 12, 31) else None
 
-        def number(name):
+        def number(name):  # an id: a database integer, so a 20-digit one is ignored, not a 500
             value = args.get(name, "")
-            return int(value) if value.isdigit() else None
+            return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
 
         status = args.get("status") or None
         return cls(
