@@ -299,7 +299,7 @@ postgres_only = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reas
 
 def _skip_unless_postgres():
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL client tools")
+        pytest.skip("PostgreSQL only: checks pg_dump and pg_restore (runs in the PostgreSQL half)")
 
 
 def test_missing_pg_dump_is_a_clear_error(app, district, monkeypatch, tmp_path):
