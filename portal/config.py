@@ -121,3 +121,4 @@ class Defaults:
     JOB_HEARTBEAT_SECONDS = 10  # a running job stamps jobs.heartbeat_at this often (not on SQLite)
     JOB_STALE_SECONDS = 120  # no heartbeat for this long: its worker is gone, the job is marked failed
     JOB_REAP_INTERVAL = 30  # each web process looks for such jobs at most this often
+    JOB_QUEUED_GRACE_SECONDS = 60  # a queued job older than this whose RQ job Redis lost is marked failed

@@ -117,14 +117,14 @@ def _is_stale(job: Job, now, stale_after: timedelta, heartbeats: bool) -> bool:
     return heartbeats and last is not None and now - last > stale_after
 
 
-def fail_interrupted(job_id: int, message: Optional[str] = None) -> bool:
-    """Marks a running job failed (its worker died). Only a job still 'running' is touched."""
+def fail_interrupted(job_id: int, message: Optional[str] = None, *, status: JobStatus = JobStatus.running) -> bool:
+    """Marks a job failed (its worker died, or the queue lost it). Only a job still in `status` is touched."""
     job = db.session.get(Job, job_id)
-    if job is None or job.status != JobStatus.running:
+    if job is None or job.status != status:
         return False
     text = message or INTERRUPTED.get(job.kind, INTERRUPTED_DEFAULT)
     kind, worker, upload = job.kind, job.worker, (job.payload or {}).get("path")
-    done = db.session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running).values(
+    done = db.session.execute(update(Job).where(Job.id == job_id, Job.status == status).values(
         status=JobStatus.failed, message=text, finished_at=utcnow())).rowcount
     db.session.commit()
     db.session.expire_all()
@@ -154,7 +154,45 @@ def reap_stale_jobs(job_ids: Optional[list[int]] = None) -> list[int]:
         query = query.where(Job.id.in_(job_ids))
     now, stale_after = utcnow(), timedelta(seconds=config["JOB_STALE_SECONDS"])
     stale = [job.id for job in db.session.scalars(query) if _is_stale(job, now, stale_after, heartbeats)]
-    return [job_id for job_id in stale if fail_interrupted(job_id)]
+    failed = [job_id for job_id in stale if fail_interrupted(job_id)]
+    return failed + [job_id for job_id in _lost_from_queue(job_ids) if fail_interrupted(
+        job_id, LOST_FROM_QUEUE, status=JobStatus.queued)]
+
+
+def queue_id_of(job: Job) -> str:
+    """The RQ job id of a job: its row id and creation instant, so two databases sharing one Redis (a test
+    run beside a benchmark) never take each other's ids."""
+    return f"{QUEUE_NAME}-{job.id}-{job.created_at.strftime('%Y%m%d%H%M%S%f')}"
+
+
+LOST_FROM_QUEUE = "后台任务已从队列中丢失（队列服务重启或被清空），未写入任何数据，请重新提交。"
+
+
+def _lost_from_queue(job_ids: Optional[list[int]] = None) -> list[int]:
+    """Queued jobs (older than JOB_QUEUED_GRACE_SECONDS) whose RQ job Redis no longer has: no worker will
+    ever run them, so without this they would show 排队中 forever. Redis away: nothing can be told."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        return []
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as QueueJob
+
+    grace = timedelta(seconds=current_app.config["JOB_QUEUED_GRACE_SECONDS"])
+    query = select(Job).where(Job.status == JobStatus.queued, Job.created_at < utcnow() - grace)
+    if job_ids is not None:
+        query = query.where(Job.id.in_(job_ids))
+    connection = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)  # never hold a request up
+    lost = []
+    for job in db.session.scalars(query):
+        try:
+            QueueJob.fetch(queue_id_of(job), connection=connection)
+        except NoSuchJobError:
+            lost.append(job.id)
+        except RedisError:
+            return []
+    return lost
 
 
 _last_reap = [float("-inf")]
@@ -244,7 +282,7 @@ def enqueue(job: Job, task_path: str) -> None:
 
         Queue(QUEUE_NAME, connection=Redis.from_url(redis_url)).enqueue(
             "portal.jobs.worker.run_in_app", job.id, task_path, job_timeout=3600,
-            retry=None, description=f"{job.kind} #{job.id}")
+            retry=None, description=f"{job.kind} #{job.id}", job_id=queue_id_of(job))
         return
 
     def work():
