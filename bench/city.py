@@ -397,31 +397,10 @@ def counts(db) -> dict:
 # --- the measurements -----------------------------------------------------------------------------
 
 def import_xlsx(path: Path, rows: int, estates, prefix: str, seed: int = 11) -> None:
-    """An .xlsx as the 12345 platform exports it (the layout of bench/tickets_import.py), numbered by prefix."""
-    from openpyxl import Workbook
+    """An .xlsx of the last 60 days as the 12345 platform exports it (bench/tickets_import.py's generator)."""
+    from tickets_import import generate
 
-    from tickets_import import HEADER, ISSUES, SURNAMES as NAMES, TAILS as ENDINGS
-
-    rng = random.Random(seed)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("工单")
-    sheet.append(HEADER)
-    start = datetime.now() - timedelta(days=60)
-    for i in range(rows):
-        estate = rng.choice(estates)
-        issue = rng.choice(ISSUES)
-        where = rng.choice([estate.name, *(estate.aliases or [])] + list(estate.address_patterns or []))
-        received = start + timedelta(minutes=rng.randint(0, 60 * 24 * 59))
-        resolved = rng.random() < 0.6
-        sheet.append([
-            f"{prefix}{i:07d}", received.strftime("%Y/%m/%d %H:%M:%S"), rng.choice(NAMES) + "先生",
-            f"13{rng.randint(100000000, 999999999)}", f"城南区{where}{rng.randint(1, 12)}栋", issue[:10],
-            f"来电人反映{where}{rng.randint(1, 12)}栋{issue}{rng.choice(ENDINGS)}", rng.choice(["投诉", "求助", "建议"]),
-            estate.street.name, "已办结" if resolved else "已派单",
-            (received + timedelta(days=rng.randint(1, 9))).strftime("%Y-%m-%d") if resolved else None,
-            rng.choice(["满意", "基本满意", None]) if resolved else None,
-        ])
-    workbook.save(path)
+    generate(path, rows, estates, seed, prefix=prefix, start=datetime.now() - timedelta(days=60), span_days=59)
 
 
 def measure_import(db, rows: int) -> dict:

@@ -28,22 +28,24 @@ HEADER = ["工单编号", "受理时间", "来电人", "联系电话", "诉求�
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 
 
-def generate(path: Path, rows: int, estates, seed: int = 7) -> None:
+def generate(path: Path, rows: int, estates, seed: int = 7, *, prefix: str = "BJ2024",
+             start: datetime = datetime(2024, 1, 1), span_days: int = 700) -> None:
+    """An .xlsx as the 12345 platform exports it: `rows` tickets numbered prefix + 6 digits, received over
+    `span_days` days from `start`."""
     from openpyxl import Workbook
 
     rng = random.Random(seed)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("工单")
     sheet.append(HEADER)
-    start = datetime(2024, 1, 1)
     for i in range(rows):
         estate = rng.choice(estates)
         issue = rng.choice(ISSUES)
         where = rng.choice([estate.name, *(estate.aliases or [])] + list(estate.address_patterns or []))
-        received = start + timedelta(minutes=rng.randint(0, 60 * 24 * 700))
+        received = start + timedelta(minutes=rng.randint(0, 60 * 24 * span_days))
         resolved = rng.random() < 0.6
         sheet.append([
-            f"BJ{2024000000 + i}", received.strftime("%Y/%m/%d %H:%M:%S"), rng.choice(SURNAMES) + "先生",
+            f"{prefix}{i:06d}", received.strftime("%Y/%m/%d %H:%M:%S"), rng.choice(SURNAMES) + "先生",
             f"13{rng.randint(100000000, 999999999)}", f"城南区{where}{rng.randint(1, 12)}栋", issue[:10],
             f"来电人反映{where}{rng.randint(1, 12)}栋{issue}{rng.choice(TAILS)}", rng.choice(["投诉", "求助", "建议", "咨询"]),
             estate.street.name, "已办结" if resolved else "已派单",

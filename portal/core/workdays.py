@@ -11,6 +11,13 @@ def to_local(utc_naive: datetime) -> datetime:
     return utc_naive.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
 
 
+def local_today() -> date:
+    """Today in Asia/Shanghai (the server's own clock may be in UTC, a day behind in the morning)."""
+    from portal.core.time import utcnow
+
+    return to_local(utcnow()).date()
+
+
 def to_utc_naive(value: datetime) -> datetime:
     """A naive datetime is local (as 12345 exports are); an aware one is converted."""
     if value.tzinfo is None:

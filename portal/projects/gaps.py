@@ -16,8 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.areas.models import Estate
 from portal.core.scoping import scoped, street_limit
-from portal.core.time import utcnow
-from portal.core.workdays import to_local
+from portal.core.workdays import local_today
 from portal.extensions import db
 from portal.projects import intensity
 from portal.projects.models import Project, ProjectEstate, ProjectStatus, ProjectTheme
@@ -27,10 +26,6 @@ from portal.projects.models import Project, ProjectEstate, ProjectStatus, Projec
 GAP_MIN_PER_100 = 2.0
 GAP_MIN_COUNTED = 3
 EXCLUDED_THEMES = frozenset({"other"})  # outside urban renewal: nothing a renovation project could fix
-
-
-def local_today() -> date:
-    return to_local(utcnow()).date()
 
 
 @dataclass

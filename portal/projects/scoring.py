@@ -42,7 +42,7 @@ from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.core.scoping import get_scoped_or_404, street_limit
 from portal.core.time import utcnow
-from portal.core.workdays import to_local
+from portal.core.workdays import local_today
 from portal.extensions import db
 from portal.projects import intensity as demand_intensity
 from portal.projects.models import (
@@ -59,10 +59,6 @@ NO_SURVEY_NOTE = "未关联意愿调查"
 
 FACTOR_UNITS = {"demand": "每百户", "support": "同意率", "urgency": "紧急占比", "category": "类别系数",
                 "cost": "户/万元"}
-
-
-def local_today() -> date:
-    return to_local(utcnow()).date()
 
 
 # --- weights ---------------------------------------------------------------------------------------

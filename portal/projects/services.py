@@ -22,7 +22,7 @@ from portal.audit.services import record_event, snapshot
 from portal.core.errors import ServiceError
 from portal.core.scoping import can_act_on_street, scoped, street_limit
 from portal.core.time import utcnow
-from portal.core.workdays import to_local
+from portal.core.workdays import local_today, to_local
 from portal.extensions import db
 from portal.projects.models import (
     STATUS_ORDER, Project, ProjectCategory, ProjectEstate, ProjectScore, ProjectStatus, ProjectTheme,
@@ -85,10 +85,6 @@ class CheckedProject:
 
 
 # --- small helpers ------------------------------------------------------------------------------
-
-def local_today() -> date:
-    return to_local(utcnow()).date()
-
 
 def require_editor(actor, street_id: Optional[int]) -> None:
     if actor is None or getattr(actor, "role", None) not in EDITORS or not can_act_on_street(actor, street_id):

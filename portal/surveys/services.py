@@ -29,7 +29,7 @@ from portal.audit.services import record_event, snapshot
 from portal.core.errors import ServiceError
 from portal.core.scoping import require_street
 from portal.core.time import utcnow
-from portal.core.workdays import to_local
+from portal.core.workdays import local_today
 from portal.demand.models import SignalSource
 from portal.demand.services import SignalInput, replace_many, replace_signals, reporter_key
 from portal.extensions import db
@@ -83,10 +83,6 @@ def require_editor(actor, street_id: Optional[int]) -> None:
     if actor is None or actor.role not in EDITORS:
         raise Forbidden()
     require_street(actor, street_id)
-
-
-def local_today() -> date:
-    return to_local(utcnow()).date()
 
 
 def new_slug() -> str:
