@@ -4,7 +4,7 @@ from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.core.forms import DropControlCharacters, Form
+from portal.core.forms import Form, Meta as PlainMeta
 from portal.minutes.models import KIND_LABELS
 from portal.minutes.parsing import MAX_POINTS, MAX_TEXT_CHARS
 
@@ -41,7 +41,7 @@ class NewMeetingForm(MeetingForm):
 class PointEntry(PlainForm):
     """One row of the split editor (a subform: the outer form carries the CSRF token)."""
 
-    class Meta(DropControlCharacters):
+    class Meta(PlainMeta):
         pass
 
     speaker = StringField("发言人", validators=[Optional(), Length(max=64, message="发言人最多 64 字。")])
