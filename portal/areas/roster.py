@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from typing import Any, Optional
 
 from portal.areas.models import Occupancy
-from portal.core.tabular import ErrorReport, Table, TableError, cell_text, map_headers, read_table
+from portal.core.tabular import ErrorReport, Table, TableError, cell_text, header_list, map_headers, read_table
 
 HEADER_ALIASES = {
     "楼栋": ["楼号", "楼栋号", "栋号", "幢号", "楼幢", "栋", "幢", "楼"],
@@ -109,8 +109,7 @@ def validate_table(table: Table) -> RosterParse:
     columns = map_headers(table.headers, HEADER_ALIASES)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        shown = "、".join(h for h in table.headers if h) or "（无）"
-        result.fail(f"缺少必需的列：{'、'.join(missing)}。文件中的列为：{shown}。")
+        result.fail(f"缺少必需的列：{'、'.join(missing)}。文件中的列为：{header_list(table.headers)}。")
         return result
     if not table.rows:
         result.fail("文件中没有住户数据行。")

@@ -258,5 +258,15 @@ def map_headers(headers: list[str], aliases: dict[str, list[str]]) -> dict[str, 
     return found
 
 
+def header_list(headers: Iterable[str], limit: int = 20, width: int = 30) -> str:
+    """Headers for a message: the first `limit` non-blank ones, each cut to `width` characters, then
+    "等 N 列" (a hostile file with thousands of long headers must not make a 40k-character message)."""
+    names = [h for h in headers if h]
+    if not names:
+        return "（无）"
+    shown = "、".join(h if len(h) <= width else h[:width] + "…" for h in names[:limit])
+    return shown + (f" 等 {len(names)} 列" if len(names) > limit else "")
+
+
 def is_formula(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("=")

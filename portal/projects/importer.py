@@ -22,7 +22,9 @@ from portal.areas.models import Estate
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.core.scoping import scoped, street_limit
-from portal.core.tabular import ErrorReport, TableError, cell_text, is_formula, map_headers, normalise_header, read_table
+from portal.core.tabular import (
+    ErrorReport, TableError, cell_text, header_list, is_formula, map_headers, normalise_header, read_table,
+)
 from portal.extensions import db
 from portal.projects import services
 from portal.projects.models import Project, ProjectStatus
@@ -172,16 +174,15 @@ def _check_headers(headers: list[str], report: ImportReport) -> Optional[dict[st
     columns = map_headers(headers, HEADER_ALIASES)
     known = {normalise_header(n) for canonical, names in HEADER_ALIASES.items() for n in [canonical, *names]}
     known |= {normalise_header(n) for n in IGNORED}
-    shown = "、".join(h for h in headers if h) or "（无）"
     unknown = [h for h in headers if h and h not in known]
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        report.fail(f"缺少必需的列：{'、'.join(missing)}。文件中的列为：{shown}。请使用导入模板。")
+        report.fail(f"缺少必需的列：{'、'.join(missing)}。文件中的列为：{header_list(headers)}。请使用导入模板。")
     if unknown:
-        report.fail(f"无法识别的列：{'、'.join(unknown)}。可用的列为：{'、'.join(COLUMNS)}。")
+        report.fail(f"无法识别的列：{header_list(unknown)}。可用的列为：{'、'.join(COLUMNS)}。")
     repeated = sorted({h for h in headers if h and headers.count(h) > 1})
     if repeated:
-        report.fail(f"表头重复：{'、'.join(repeated)}。")
+        report.fail(f"表头重复：{header_list(repeated)}。")
     return None if (missing or unknown or repeated) else columns
 
 

@@ -15,7 +15,9 @@ from sqlalchemy import insert, select
 from portal.areas.models import Street
 from portal.audit.models import Event
 from portal.audit.services import record_event
-from portal.core.tabular import ErrorReport, Table, TableError, cell_text, map_headers, normalise_header, read_table
+from portal.core.tabular import (
+    ErrorReport, Table, TableError, cell_text, header_list, map_headers, normalise_header, read_table,
+)
 from portal.core.tagging import tag_texts
 from portal.core.time import utcnow
 from portal.core.workdays import to_utc_naive
@@ -74,7 +76,7 @@ class MappingNeeded(Exception):
 
     @property
     def message(self) -> str:
-        return (f"缺少必需的列：{'、'.join(self.missing)}。无法识别的列：{'、'.join(self.unknown_headers) or '（无）'}。"
+        return (f"缺少必需的列：{'、'.join(self.missing)}。无法识别的列：{header_list(self.unknown_headers)}。"
                 "请指定这些列对应的标准列后重新导入。")
 
 
