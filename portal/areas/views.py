@@ -1,11 +1,8 @@
 """Places: thin views over areas.services, every lookup scoped to the user's street."""
 from __future__ import annotations
 
-import io
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role
@@ -249,24 +246,20 @@ def roster(estate_id: int):
 @bp.get("/estates/<int:estate_id>/roster.xlsx")
 @roles_required(*PLACE_EDITORS)
 def export_roster(estate_id: int):
+    from portal.areas import tasks
+    from portal.jobs import exports
+
     estate = get_scoped_or_404(Estate, estate_id)
-    households = db.session.scalars(
-        select(Household).where(Household.estate_id == estate.id)
-        .order_by(Household.building, Household.unit, Household.room)
-    ).all()
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "住户名册"
-    sheet.append(["楼栋", "单元", "房号", "专有部分面积", "业主/租户", "业主证件号"])
-    for h in households:
-        sheet.append([h.building, h.unit, h.room, float(h.area_m2), h.occupancy.label,
-                      mask_id_number(h.owner_id_number)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
+    size = tasks.roster_size(estate.id)
+    if exports.over_inline_limit(size):  # too big for one request: a background job, with progress
+        job = exports.start_export(current_user, tasks.ROSTER_EXPORT_KIND, {"args": {"estate_id": estate.id}})
+        flash(f"共 {size} 户，已转为后台导出；完成后在本页下载。", "success")
+        return redirect(url_for("jobs.export_page", job_id=job.id))
+    households = db.session.scalars(tasks.roster_query(estate.id)).all()
+    buffer = exports.in_memory(tasks.roster_writer(households))
     services.record_export(current_user, estate, "住户名册", len(households))
     return send_file(buffer, as_attachment=True, download_name=f"{estate.name}-住户名册.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                     mimetype=exports.XLSX_MIMETYPE)
 
 
 @bp.get("/roster-template.csv")

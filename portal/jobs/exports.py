@@ -1,4 +1,4 @@
-"""Large Excel exports as background jobs (tickets, audit log).
+"""Large Excel exports as background jobs (tickets, audit log, survey results, household rosters).
 
 Over EXPORT_INLINE_MAX_ROWS rows the export route queues a job instead of answering with the file. The
 job re-reads the rows as the user who asked (same scope, same masking, same row builder as the direct
@@ -7,6 +7,7 @@ that user, or a district_admin, may download it; files are deleted EXPORT_KEEP_H
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
@@ -26,6 +27,8 @@ from portal.jobs.services import JobFailure, create_job, enqueue, set_progress
 TASKS = {
     "tickets.export": "portal.tickets.tasks:export_task",
     "audit.export": "portal.audit.tasks:export_task",
+    "surveys.export": "portal.surveys.tasks:export_task",
+    "areas.roster.export": "portal.areas.tasks:roster_export_task",
 }
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILED = "导出失败：生成文件时出错，未生成文件。请稍后重试或联系管理员。"
@@ -70,6 +73,16 @@ def start_export(actor, kind: str, payload: dict) -> Job:
     return job
 
 
+def scoped_or_fail(model, object_id, user, what: str):
+    """The job's object as the requester may see it now; gone or out of their scope: the job fails."""
+    from portal.core.scoping import scoped
+
+    found = db.session.execute(scoped(select(model).where(model.id == object_id), model, user)).scalar_one_or_none()
+    if found is None:
+        raise JobFailure(f"要导出的{what}已不存在或不在发起人的权限范围内，未生成文件。")
+    return found
+
+
 def requesting_user(job: Job, roles):
     """The user who asked, as they are now: the rows are read with their scope and masking."""
     from portal.accounts.models import User
@@ -82,36 +95,81 @@ def requesting_user(job: Job, roles):
     return user
 
 
-def _write(job: Job, sheet_title: str, header: list, rows: Iterable[list], total: int) -> tuple[str, int]:
-    every = max(1, int(current_app.config["EXPORT_PROGRESS_EVERY"]))
+# A writer builds the workbook: it creates its sheets in the write-only workbook it is given, appends
+# their rows and calls row_written() after each data row (the job's progress counts those).
+Writer = Callable[[Workbook, Callable[[], None]], None]
+
+
+def one_sheet(sheet_title: str, header: list, rows: Iterable[list]) -> Writer:
+    """The writer of a one-sheet export: a header, then the rows."""
+    def write(workbook: Workbook, row_written: Callable[[], None]) -> None:
+        sheet = workbook.create_sheet(sheet_title)
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+            row_written()
+    return write
+
+
+class _Progress:
+    """Counts the rows a writer reports; the job's row hears of it every EXPORT_PROGRESS_EVERY rows."""
+
+    def __init__(self, job_id: int, total: int):
+        self.job_id, self.total, self.written = job_id, total, 0
+        self.every = max(1, int(current_app.config["EXPORT_PROGRESS_EVERY"]))
+        set_progress(job_id, 0, total)
+
+    def __call__(self) -> None:
+        self.written += 1
+        if self.written % self.every == 0:
+            self.report()
+
+    def report(self) -> None:
+        set_progress(self.job_id, self.written, max(self.total, self.written))
+
+
+def _write(job: Job, write: Writer, total: int) -> tuple[str, int]:
     name = f"{job.id}-{secrets.token_hex(8)}.xlsx"
     path = export_dir() / name
     # 0600 from the start: the file holds callers' data (masked or not, by the requester's role)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    written, sheet = 0, None
+    workbook = None
     try:
         with os.fdopen(descriptor, "wb") as out:
             workbook = Workbook(write_only=True)
-            sheet = workbook.create_sheet(sheet_title)
-            sheet.append(header)
-            set_progress(job.id, 0, total)
-            for row in rows:
-                sheet.append(row)
-                written += 1
-                if written % every == 0:
-                    set_progress(job.id, written, max(total, written))
+            progress = _Progress(job.id, total)
+            write(workbook, progress)
             workbook.save(out)
     except BaseException:
         path.unlink(missing_ok=True)  # no partial file is left for anyone to download
-        _discard(sheet)
+        discard(workbook)
         raise
-    set_progress(job.id, written, max(total, written))
-    return name, written
+    progress.report()
+    return name, progress.written
+
+
+def in_memory(write: Writer) -> io.BytesIO:
+    """The same workbook for a direct download: built by the same writer, into memory."""
+    workbook = Workbook(write_only=True)
+    buffer = io.BytesIO()
+    try:
+        write(workbook, lambda: None)
+        workbook.save(buffer)
+    except BaseException:
+        discard(workbook)
+        raise
+    buffer.seek(0)
+    return buffer
+
+
+def discard(workbook: Optional[Workbook]) -> None:
+    """A write-only workbook that failed half-way: openpyxl streamed each sheet's rows (personal data) into
+    a temp file that it would only remove when the process exits, so they are closed and removed now."""
+    for sheet in list(getattr(workbook, "_sheets", None) or []):
+        _discard(sheet)
 
 
 def _discard(sheet) -> None:
-    """A write-only sheet that failed half-way: openpyxl streamed its rows (personal data) into a temp file
-    that it would only remove when the process exits, so it is closed and removed now."""
     writer = getattr(sheet, "_writer", None)
     for stream in (getattr(sheet, "_rows", None), getattr(writer, "xf", None)):  # inner first
         if stream is not None:
@@ -126,12 +184,15 @@ def _discard(sheet) -> None:
             pass
 
 
-def run_export(job: Job, *, sheet_title: str, header: list, rows: Iterable[list], total: int,
-               download_name: str, record: Callable[[int], None]) -> dict:
-    """Writes the file, then `record(rows)` adds the export event, committed here. Any failure: no file."""
+def run_export(job: Job, *, total: int, download_name: str, record: Callable[[int], None],
+               write: Optional[Writer] = None, sheet_title: str = "", header: Optional[list] = None,
+               rows: Optional[Iterable[list]] = None) -> dict:
+    """Writes the file with `write` (or one sheet of `header` and `rows`), then `record(rows)` adds the
+    export event, committed here. Any failure: no file."""
+    write = write or one_sheet(sheet_title, header or [], rows or ())
     name = None
     try:
-        name, written = _write(job, sheet_title, header, rows, total)
+        name, written = _write(job, write, total)
         record(written)
         db.session.commit()
     except JobFailure:

@@ -66,6 +66,8 @@ INTERRUPTED = {
     "retrain": "后台任务中断，未生成新模型，请重新提交。",
     "tickets.export": "后台任务中断，未生成导出文件，请重新导出。",
     "audit.export": "后台任务中断，未生成导出文件，请重新导出。",
+    "surveys.export": "后台任务中断，未生成导出文件，请重新导出。",
+    "areas.roster.export": "后台任务中断，未生成导出文件，请重新导出。",
 }
 INTERRUPTED_DEFAULT = "后台任务中断，未写入任何数据，请重新提交。"
 

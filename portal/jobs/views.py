@@ -14,8 +14,11 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 # failed here, at most every JOB_REAP_INTERVAL seconds per process, so none stays "running" forever.
 bp.before_app_request(reap_now_and_then)
 
-# export kind -> (title, the list it was exported from)
-EXPORT_PAGES = {"tickets.export": ("工单导出", "tickets.index"), "audit.export": ("审计日志导出", "audit.index")}
+# export kind -> (title, the page it was exported from, what the back link calls that page)
+EXPORT_PAGES = {"tickets.export": ("工单导出", "tickets.index", "列表"),
+                "audit.export": ("审计日志导出", "audit.index", "列表"),
+                "surveys.export": ("意愿调查结果导出", "surveys.results", "调查结果"),
+                "areas.roster.export": ("住户名册导出", "areas.estate", "小区页面")}
 
 
 @bp.get("/<int:job_id>.json")
@@ -46,7 +49,7 @@ def _export_job(job_id: int) -> Job:
 
 
 def _render_export(job: Job, status_code: int = 200):
-    title, list_endpoint = EXPORT_PAGES[job.kind]
+    title, list_endpoint, back_label = EXPORT_PAGES[job.kind]
     done, total = progress_of(job)
     available = exports.file_of(job) is not None
     expires = exports.expires_at(job) if available else None
@@ -54,7 +57,7 @@ def _render_export(job: Job, status_code: int = 200):
     return render_template("jobs/export.html", job=job, title=title, done=done, total=total, percent=percent,
                            available=available, expired=exports.was_made(job) and not available,
                            expires_at=to_local(expires) if expires else None,
-                           keep_hours=current_app.config["EXPORT_KEEP_HOURS"],
+                           keep_hours=current_app.config["EXPORT_KEEP_HOURS"], back_label=back_label,
                            back_url=url_for(list_endpoint, **_filter_args(job))), status_code
 
 

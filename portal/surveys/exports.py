@@ -1,33 +1,67 @@
 """Survey results as an Excel workbook: scoped by the caller, free text masked by role, no access codes
-(only their hashes exist) and no owner ID numbers."""
+(only their hashes exist) and no owner ID numbers. A direct download, or over EXPORT_INLINE_MAX_ROWS
+responses a background job (surveys/tasks.py) writing the same workbook."""
 from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from sqlalchemy import select
 
+from portal.areas.models import Household
 from portal.core.masking import text_for
 from portal.core.workdays import to_local
+from portal.extensions import db
+from portal.jobs.exports import in_memory
 from portal.surveys import tally as legal
-from portal.surveys.models import MATTER_RULES
+from portal.surveys.models import MATTER_RULES, Survey, SurveyResponse
 from portal.surveys.results import SurveyResults
+from portal.surveys.services import in_targets
 
 BOLD = Font(bold=True)
+OVERVIEW_WIDTHS = {"A": 16, "B": 60}
+
+
+def response_count(survey: Survey) -> int:
+    """Responses the export lists (those of households in the survey's scope), without computing results:
+    the route decides with it whether the export runs as a background job."""
+    rows = db.session.execute(
+        select(Household.building, Household.unit).join(SurveyResponse, SurveyResponse.household_id == Household.id)
+        .where(SurveyResponse.survey_id == survey.id, Household.estate_id.in_(survey.estate_ids)))
+    return sum(1 for building, unit in rows if in_targets(survey, building, unit))
+
+
+def progress_total(results: SurveyResults) -> int:
+    """The rows a job reports progress by: one per response (答卷明细) and per free-text answer (意见建议)."""
+    return len(results.response_rows) + sum(len(q.texts) for q in results.questions)
 
 
 def _title(sheet, text: str) -> None:
-    sheet.append([text])
-    sheet.cell(row=sheet.max_row, column=1).font = BOLD
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.font = BOLD
+    sheet.append([cell])
+
+
+def results_writer(results: SurveyResults, user):
+    """Writes the five sheets into a write-only workbook (memory stays bounded for a large survey); calls
+    row_written() after each response and free-text row. The direct download and the export job use it."""
+    def write(workbook, row_written) -> None:
+        _write_results(workbook, results, user, row_written)
+    return write
 
 
 def results_workbook(results: SurveyResults, user) -> io.BytesIO:
+    return in_memory(results_writer(results, user))
+
+
+def _write_results(workbook, results: SurveyResults, user, row_written) -> None:
     from nlp.themes import theme_name
 
     survey = results.survey
-    workbook = Workbook()
-    overview = workbook.active
-    overview.title = "概况"
+    overview = workbook.create_sheet("概况")
+    for column, width in OVERVIEW_WIDTHS.items():  # a write-only sheet takes its widths before its rows
+        overview.column_dimensions[column].width = width
     for row in [
         ["调查名称", survey.title],
         ["覆盖小区", "、".join(e.name for e in survey.estates)],
@@ -43,8 +77,6 @@ def results_workbook(results: SurveyResults, user) -> io.BytesIO:
         overview.append(row)
     if results.estates_without_roster:
         overview.append(["无住户名册的小区", "、".join(results.estates_without_roster)])
-    overview.column_dimensions["A"].width = 16
-    overview.column_dimensions["B"].width = 60
 
     stats = workbook.create_sheet("题目统计")
     by = "楼栋" if results.breakdown == "building" else "单元"
@@ -89,6 +121,7 @@ def results_workbook(results: SurveyResults, user) -> io.BytesIO:
         detail.append([row["estate_name"], h.building, h.unit, h.room, h.occupancy.label, r.channel.label,
                        to_local(r.submitted_at).strftime("%Y-%m-%d %H:%M"), r.version - 1,
                        *[text_for(user, shown) if q.kind.value == "text" else shown for q, shown in row["answers"]]])
+        row_written()
 
     texts = workbook.create_sheet("意见建议")
     texts.append(["题号", "小区", "住户", "方式", "提交时间", "意见", "主题", "紧急"])
@@ -98,8 +131,4 @@ def results_workbook(results: SurveyResults, user) -> io.BytesIO:
                           to_local(t.submitted_at).strftime("%Y-%m-%d %H:%M"), text_for(user, t.text),
                           "、".join(theme_name(c) for c in t.themes) or ("待识别" if not t.tagged else ""),
                           "是" if t.urgent else ""])
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    return buffer
+            row_written()

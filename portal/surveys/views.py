@@ -455,7 +455,16 @@ def results(survey_id: int):
 @bp.get("/<int:survey_id>/results.xlsx")
 @roles_required(*PLACE_EDITORS)
 def export(survey_id: int):
+    from portal.jobs import exports as job_exports
+    from portal.surveys import tasks
+
     survey = _survey(survey_id)
+    responses = exports.response_count(survey)
+    if job_exports.over_inline_limit(responses):  # too big for one request: a background job, with progress
+        job = job_exports.start_export(current_user, tasks.EXPORT_KIND,
+                                       tasks.export_payload(survey, request.args.get("by", "building")))
+        flash(f"共 {responses} 份答卷，已转为后台导出；完成后在本页下载。", "success")
+        return redirect(url_for("jobs.export_page", job_id=job.id))
     data = survey_results.compute(survey, request.args.get("by", "building"))
     buffer = exports.results_workbook(data, current_user)
     services.record_export(current_user, survey, data.responses)

@@ -26,6 +26,15 @@ def xlsx_rows(data: bytes) -> list[tuple]:
     return list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
 
 
+def xlsx_book(data: bytes) -> dict:
+    """Every sheet of a workbook as it reads back: names in order, each cell's value and boldness, column widths."""
+    book = load_workbook(io.BytesIO(data))
+    return {"sheets": book.sheetnames,
+            **{sheet.title: [[(c.value, bool(c.font.b)) for c in row] for row in sheet.iter_rows()] for sheet in book},
+            **{f"{sheet.title} widths": {k: d.width for k, d in sheet.column_dimensions.items() if d.customWidth}
+               for sheet in book}}
+
+
 def export_files(app) -> list[Path]:
     directory = Path(app.instance_path) / "exports"
     return sorted(directory.iterdir()) if directory.is_dir() else []
