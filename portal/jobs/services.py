@@ -197,6 +197,39 @@ def _lost_from_queue(job_ids: Optional[list[int]] = None) -> list[int]:
     return lost
 
 
+NO_WORKER = ("后台任务服务没有运行：任务已在队列中等候，但没有后台进程（worker）来执行它。"
+             "请联系系统管理员启动后台任务服务（make worker）；启动后任务会自动开始，无需重新提交。")
+
+
+def no_worker_notice(job: Job) -> Optional[str]:
+    """NO_WORKER for a job queued longer than JOB_QUEUED_GRACE_SECONDS whose RQ job is still in Redis while
+    no RQ worker is registered on the queue; otherwise None. The job is not failed: a worker started
+    later runs it. In-process mode (no Redis, or JOBS_INLINE) has no worker to miss; Redis away: None."""
+    config = current_app.config
+    redis_url = config.get("REDIS_URL")
+    if job.status != JobStatus.queued or not redis_url or config.get("JOBS_INLINE"):
+        return None
+    if job.created_at >= utcnow() - timedelta(seconds=config["JOB_QUEUED_GRACE_SECONDS"]):
+        return None
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue, Worker
+    from rq.job import Job as QueueJob
+
+    connection = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)  # never hold a request up
+    try:
+        if not connection.exists(QueueJob.key_for(queue_id_of(job))):
+            return None  # lost from the queue: the reaper fails it with its own message
+        # Worker.all skips workers whose key expired (killed without unregistering), unlike Worker.count
+        if Worker.all(queue=Queue(QUEUE_NAME, connection=connection)):
+            return None
+    except RedisError:
+        return None
+    finally:
+        connection.close()  # the status is polled every second: no socket is left behind per poll
+    return NO_WORKER
+
+
 _last_reap = [float("-inf")]
 
 

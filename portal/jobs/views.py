@@ -1,3 +1,5 @@
+from typing import Optional
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
@@ -6,7 +8,7 @@ from portal.core.workdays import to_local
 from portal.extensions import db
 from portal.jobs import exports
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.services import progress_of, reap_now_and_then, reap_stale_jobs
+from portal.jobs.services import no_worker_notice, progress_of, reap_now_and_then, reap_stale_jobs
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -21,6 +23,13 @@ EXPORT_PAGES = {"tickets.export": ("工单导出", "tickets.index", "列表"),
                 "areas.roster.export": ("住户名册导出", "areas.estate", "小区页面")}
 
 
+@bp.app_template_global("job_notice")
+def job_notice(job: Job) -> Optional[str]:
+    """What a job's progress page says besides its status: that no worker is running (import, retraining
+    and export pages all show it)."""
+    return no_worker_notice(job)
+
+
 @bp.get("/<int:job_id>.json")
 @login_required
 def status(job_id: int):
@@ -31,9 +40,10 @@ def status(job_id: int):
         job = db.session.get(Job, job_id)
     done, total = progress_of(job)
     percent = int(100 * done / total) if total else job.percent
+    notice = no_worker_notice(job)
     return jsonify(id=job.id, kind=job.kind, status=job.status.value, status_label=job.status.label,
                    progress=done, total=total, percent=percent, message=job.message,
-                   result=job.result)
+                   result=job.result, no_worker=notice is not None, notice=notice)
 
 
 def _export_job(job_id: int) -> Job:
