@@ -8,12 +8,12 @@ of its (estate, theme) pairs' — the score, the demand gaps and the before/afte
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Iterable, Optional
+from itertools import product
+from typing import Hashable, Iterable, Optional
 
-from sqlalchemy import select
+from sqlalchemy import Integer, String, column, null, select, tuple_, values
 
 from portal.areas.models import Estate
 from portal.core.workdays import to_utc_naive
@@ -76,14 +76,30 @@ def households_of(estate_ids: Iterable[int]) -> dict[int, int]:
     return found
 
 
-def _rows(estate_ids: Optional[list[int]], themes: Optional[list[str]], start: datetime, end: datetime):
-    columns = (DemandSignal.id, DemandSignal.source, DemandSignal.record_id, DemandSignal.estate_id,
-               DemandSignal.theme, DemandSignal.occurred_at, DemandSignal.urgent, DemandSignal.weight,
-               DemandSignal.reporter_key)
+def _rows(estate_ids: Optional[list[int]], themes: Optional[list[str]], start: datetime, end: datetime,
+          pairs: Optional[list[tuple[int, str]]] = None, *, records: bool = True):
+    """The window's signals as by_pair walks them. Without `records` the source and record id come as
+    NULL: on PostgreSQL the rest is then read from the covering index alone (ix_demand_signals_estate_theme_time)."""
+    columns = (DemandSignal.id, *((DemandSignal.source, DemandSignal.record_id) if records
+                                  else (null().label("source"), null().label("record_id"))),
+               DemandSignal.estate_id, DemandSignal.theme, DemandSignal.occurred_at, DemandSignal.urgent,
+               DemandSignal.weight, DemandSignal.reporter_key)
     # ordered as by_pair walks them: per (estate, theme, reporter), oldest first
     base = (select(*columns).where(DemandSignal.occurred_at >= start, DemandSignal.occurred_at < end)
             .order_by(DemandSignal.estate_id, DemandSignal.theme, DemandSignal.reporter_key,
                       DemandSignal.occurred_at, DemandSignal.id))
+    if pairs is not None:  # sorted, so the chunks come in (estate, theme) order too
+        postgres = db.session.get_bind().dialect.name == "postgresql"
+        for chunk_start in range(0, len(pairs), CHUNK // 2):
+            chunk = pairs[chunk_start:chunk_start + CHUNK // 2]
+            if postgres:  # a join on VALUES gives one index-only scan per pair; an IN list of rows does not
+                wanted = values(column("estate_id", Integer), column("theme", String), name="wanted").data(chunk)
+                stmt = base.join(wanted, (DemandSignal.estate_id == wanted.c.estate_id)
+                                 & (DemandSignal.theme == wanted.c.theme))
+            else:  # SQLite has no VALUES with column names
+                stmt = base.where(tuple_(DemandSignal.estate_id, DemandSignal.theme).in_(chunk))
+            yield from db.session.execute(stmt)
+        return
     if themes is not None:
         base = base.where(DemandSignal.theme.in_(sorted(set(themes))))
     if estate_ids is None:
@@ -95,17 +111,22 @@ def _rows(estate_ids: Optional[list[int]], themes: Optional[list[str]], start: d
 
 
 def by_pair(start: datetime, end: datetime, *, estate_ids: Optional[Iterable[int]] = None,
-            themes: Optional[Iterable[str]] = None, decay_to: Optional[datetime] = None,
-            keep_signals: bool = True, households: Optional[dict[int, int]] = None) -> dict[tuple[int, str], Intensity]:
-    """Intensity of every (estate, theme) pair with signals in [start, end). With `decay_to`, each signal is
-    decayed by its age at that instant; without it every counted signal weighs its own weight. Without
-    `keep_signals` only the sums are kept (a district-wide ranking needs no list of records)."""
+            themes: Optional[Iterable[str]] = None, pairs: Optional[Iterable[tuple[int, str]]] = None,
+            decay_to: Optional[datetime] = None, keep_signals: bool = True,
+            households: Optional[dict[int, int]] = None) -> dict[tuple[int, str], Intensity]:
+    """Intensity of every (estate, theme) pair with signals in [start, end): of `estate_ids` × `themes`, or
+    of exactly the `pairs` given. With `decay_to`, each signal is decayed by its age at that instant; without
+    it every counted signal weighs its own weight. Without `keep_signals` only the sums are kept (a
+    district-wide ranking needs no list of records)."""
     estate_ids = None if estate_ids is None else sorted(set(estate_ids))
     themes = None if themes is None else list(themes)
-    rows = list(_rows(estate_ids, themes, start, end))  # chunks follow sorted estate ids, so order holds
+    pairs = None if pairs is None else sorted(set(pairs))
+    if pairs is not None and not pairs:
+        return {}
+    rows = list(_rows(estate_ids, themes, start, end, pairs, records=keep_signals))  # chunks follow sorted keys, so order holds
     if households is None:
         households = households_of(estate_ids if estate_ids is not None else {r[3] for r in rows})
-    pairs: dict[tuple[int, str], Intensity] = {}
+    found: dict[tuple[int, str], Intensity] = {}
     repeat = timedelta(days=REPEAT_DAYS)
     # The rows come sorted by (estate, theme, reporter, time): one pass with the current pair and reporter
     # in local variables (a ranking walks ~100,000 rows, so no per-row dict lookups or objects).
@@ -114,7 +135,7 @@ def by_pair(start: datetime, end: datetime, *, estate_ids: Optional[Iterable[int
     for signal_id, source, record_id, estate_id, theme, occurred_at, urgent, weight, reporter in rows:
         if (estate_id, theme) != current_pair:
             current_pair, current_reporter = (estate_id, theme), None
-            result = pairs[current_pair] = Intensity(households=households.get(estate_id, 0))
+            result = found[current_pair] = Intensity(households=households.get(estate_id, 0))
         result.seen += 1
         if reporter != current_reporter:
             current_reporter, last_counted = reporter, None
@@ -131,7 +152,7 @@ def by_pair(start: datetime, end: datetime, *, estate_ids: Optional[Iterable[int
         if keep_signals:
             result.signals.append(CountedSignal(signal_id, source, record_id, estate_id, theme, occurred_at,
                                                 urgent, value))
-    return pairs
+    return found
 
 
 def combine(pairs: Iterable[Intensity], households: int) -> Intensity:
@@ -164,3 +185,17 @@ def scoring_intensity(estate_ids: Iterable[int], themes: Iterable[str], as_of: d
     end = window_end(as_of)
     return for_estates_and_themes(estate_ids, themes, end - timedelta(days=WINDOW_DAYS), end, decay_to=end,
                                   keep_signals=keep_signals)
+
+
+def scoring_intensities(wanted: dict[Hashable, tuple[Iterable[int], Iterable[str]]], as_of: date) -> dict[Hashable, Intensity]:
+    """scoring_intensity (without the records) for many (estates, themes) sets at once, such as every
+    candidate project: one read of the signals of all their pairs, each pair walked once."""
+    end = window_end(as_of)
+    sets = {key: (sorted(set(estates)), sorted(set(themes))) for key, (estates, themes) in wanted.items()}
+    households = households_of({e for estates, _ in sets.values() for e in estates})
+    wanted_pairs = {pair for estates, themes in sets.values() for pair in product(estates, themes)}
+    pairs = by_pair(end - timedelta(days=WINDOW_DAYS), end, pairs=wanted_pairs, decay_to=end, keep_signals=False,
+                    households=households)
+    return {key: combine([pairs[pair] for pair in product(estates, themes) if pair in pairs],
+                         sum(households.get(e, 0) for e in estates))
+            for key, (estates, themes) in sets.items()}

@@ -245,23 +245,24 @@ def _body_failure(label: str, t, matter: str) -> str:
 
 
 def consent_of(survey) -> Consent:
-    """Support share and §5 eligibility from a survey's consent question(s), through results.compute."""
+    """Support share and §5 eligibility from a survey's consent question(s), tallied as the results page
+    tallies them (results.consent_tallies)."""
     from portal.surveys import results
 
     if survey is None:
         return Consent(None, "", NEUTRAL_SUPPORT, note=NO_SURVEY_NOTE)
-    computed = results.compute(survey, with_rows=False)
+    tallies = results.consent_tallies(survey)
     title = f"意愿调查「{survey.title}」"
-    if not computed.tallies:
+    if not tallies:
         return Consent(survey.id, survey.title, NEUTRAL_SUPPORT, eligible=False,
                        reason=f"{title}没有表决题，无法确认业主是否同意", note="关联调查无表决题")
-    first = computed.tallies[0]
+    first = tallies[0]
     yes = sum(row.result.yes_voters for row in first.rows)
     voters = sum(row.result.voters for row in first.rows)
     support = yes / voters if voters else NEUTRAL_SUPPORT
     failures = []
-    for consent_tally in computed.tallies:
-        prefix = f"第 {consent_tally.number} 题 " if len(computed.tallies) > 1 else ""
+    for consent_tally in tallies:
+        prefix = f"第 {consent_tally.number} 题 " if len(tallies) > 1 else ""
         for row in consent_tally.rows:
             if not row.result.passed:
                 failures.append(prefix + _body_failure(row.label or "全部范围", row.result, row.result.matter))
@@ -271,7 +272,7 @@ def consent_of(survey) -> Consent:
             reason = reason[:479] + "…"
         return Consent(survey.id, survey.title, support, yes, voters, eligible=False, reason=reason,
                        note="表决未通过")
-    bodies = sum(len(t.rows) for t in computed.tallies)
+    bodies = sum(len(t.rows) for t in tallies)
     return Consent(survey.id, survey.title, support, yes, voters, eligible=True,
                    note=f"{title}表决通过（{bodies} 个表决单元）")
 
@@ -287,9 +288,13 @@ class _Raw:
     notes: dict[str, str]
 
 
-def _raw_of(project: Project, as_of: date, consents: dict[Optional[int], Consent], *,
-            keep_signals: bool = False) -> _Raw:
-    found = demand_intensity.scoring_intensity(project.estate_ids, project.themes, as_of, keep_signals=keep_signals)
+def _raws(projects: list[Project], as_of: date, consents: dict[Optional[int], Consent]) -> list[_Raw]:
+    """Every project's raw factors; the demand of all of them read in one pass over the signals."""
+    found = demand_intensity.scoring_intensities({p.id: (p.estate_ids, p.themes) for p in projects}, as_of)
+    return [_raw_of(p, found[p.id], consents) for p in projects]
+
+
+def _raw_of(project: Project, found: demand_intensity.Intensity, consents: dict[Optional[int], Consent]) -> _Raw:
     key = project.consent_survey_id
     if key not in consents:
         consents[key] = consent_of(project.consent_survey)
@@ -364,8 +369,7 @@ def rank_all(*, as_of: Optional[date] = None, weight_set: Optional[WeightSet] = 
     """Every candidate of the district, ranked (no scoping: callers scope what they show)."""
     as_of = as_of or local_today()
     weight_set = weight_set or current_weight_set()
-    consents: dict[Optional[int], Consent] = {}
-    return _ranked([_raw_of(p, as_of, consents) for p in _load()], weight_set, as_of)
+    return _ranked(_raws(_load(), as_of, {}), weight_set, as_of)
 
 
 def _enum(value, enum_type, what: str):
@@ -413,10 +417,10 @@ def explain(user, project, as_of: Optional[date] = None) -> RankedProject:
     as_of = as_of or local_today()
     weight_set = current_weight_set()
     consents: dict[Optional[int], Consent] = {}
-    raws = [_raw_of(p, as_of, consents) for p in _load()]
+    raws = _raws(_load(), as_of, consents)
     found = next((item for item in _ranked(raws, weight_set, as_of) if item.project.id == project_id), None)
     if found is None:
-        own = _raw_of(_load([project_id], statuses=None)[0], as_of, consents)
+        own = _raws(_load([project_id], statuses=None), as_of, consents)[0]
         found = _score([own], weight_set, as_of, scale_over=raws + [own], candidate_ids={r.project.id for r in raws})[0]
     # the records behind this one project's demand and urgency, for the click-through
     found.intensity = demand_intensity.scoring_intensity(found.project.estate_ids, found.project.themes, as_of)

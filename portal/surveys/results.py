@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Optional
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from portal.surveys.models import (
     CONSENT_OPTIONS, SCALE_VALUES, Channel, QuestionKind, Survey, SurveyAnswer, SurveyQuestion, SurveyResponse,
     TallyScope,
 )
-from portal.surveys.services import consent_value, households_in_scope, unit_key
+from portal.surveys.services import consent_choice, consent_value, households_in_scope, in_targets, unit_key
 
 BREAKDOWNS = ("building", "unit")
 
@@ -202,8 +203,8 @@ def compute(survey: Survey, breakdown: str = "building", theme: Optional[str] = 
         texts.sort(key=lambda t: (not t.urgent, -t.submitted_at.timestamp()))  # urgent first, newest first
         results.append(QuestionResult(number, question, labels, total, [groups[k] for k in group_keys], texts))
 
-    tallies = [ConsentTally(number, q, _tallies(survey, q, households, by_question.get(q.id, []), response_of,
-                                                estate_names, many))
+    tallies = [ConsentTally(number, q, _tally_rows(survey, households, _votes(by_question.get(q.id, []), response_of),
+                                                   estate_names, many))
                for number, q in enumerate(survey.questions, start=1) if q.kind == QuestionKind.consent]
     with_roster = {h.estate_id for h in households}
     response_rows = []
@@ -249,13 +250,18 @@ def tally_groups(survey: Survey, households: list[Household]) -> dict[tuple, lis
     return groups
 
 
-def _tallies(survey, question, households, answers, response_of, estate_names, many) -> list[TallyRow]:
+def _votes(answers, response_of) -> dict[int, legal.Vote]:
     votes_by_household = {}
     for answer in answers:
         response = response_of[answer.response_id]
         choice = consent_value(answer)
         if choice:
             votes_by_household[response.household_id] = legal.Vote(response.household_id, choice, response.submitted_at)
+    return votes_by_household
+
+
+def _tally_rows(survey, households, votes_by_household: dict[int, legal.Vote], estate_names, many) -> list[TallyRow]:
+    """`households`: Household rows, or RosterEntry rows with the same attributes."""
     rows = []
     groups = tally_groups(survey, households)
     ordered = sorted(groups, key=lambda k: (estate_names.get(k[0], ""), *(_sort_text(x) for x in k[1:])))
@@ -266,6 +272,48 @@ def _tallies(survey, question, households, answers, response_of, estate_names, m
         label = group_label(key, estate_names, many or len(key) == 1)
         rows.append(TallyRow(key, label, legal.tally(flats, votes, survey.matter_type.value)))
     return rows
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """The columns of a household that a tally needs."""
+    id: int
+    estate_id: int
+    building: str
+    unit: str
+    area_m2: Decimal
+    occupancy: Occupancy
+    owner_id_number: Optional[str]
+
+
+def consent_tallies(survey: Survey) -> list[ConsentTally]:
+    """The consent questions' tallies exactly as compute() gives them, read as plain columns: project scores
+    need them for every linked survey on every ranking, and loading each survey's answers as objects was
+    most of the ranking's time."""
+    questions = [(number, q) for number, q in enumerate(survey.questions, start=1) if q.kind == QuestionKind.consent]
+    if not questions:
+        return []
+    estate_names = {e.id: e.name for e in survey.estates}
+    households = [RosterEntry(*row) for row in db.session.execute(
+        select(Household.id, Household.estate_id, Household.building, Household.unit, Household.area_m2,
+               Household.occupancy, Household.owner_id_number)
+        .where(Household.estate_id.in_(survey.estate_ids))
+        .order_by(Household.estate_id, Household.building, Household.unit, Household.room))
+        if in_targets(survey, row.building, row.unit)]
+    in_scope = {h.id for h in households}
+    votes: dict[int, dict[int, legal.Vote]] = defaultdict(dict)
+    for question_id, choices, household_id, submitted_at in db.session.execute(
+            select(SurveyAnswer.question_id, SurveyAnswer.choices, SurveyResponse.household_id,
+                   SurveyResponse.submitted_at)
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .where(SurveyAnswer.survey_id == survey.id, SurveyAnswer.question_id.in_([q.id for _, q in questions]))
+            .order_by(SurveyAnswer.id)):
+        choice = consent_choice(choices)
+        if household_id in in_scope and choice:
+            votes[question_id][household_id] = legal.Vote(household_id, choice, submitted_at)
+    many = len(estate_names) > 1
+    return [ConsentTally(number, q, _tally_rows(survey, households, votes[q.id], estate_names, many))
+            for number, q in questions]
 
 
 def _response_row(survey, household, response, mine: dict[int, SurveyAnswer], estate_names) -> dict[str, Any]:

@@ -597,8 +597,13 @@ def validate_answers(survey: Survey, answers: dict[int, AnswerInput]) -> None:
 
 
 def consent_value(answer: SurveyAnswer) -> Optional[str]:
-    if answer.choices and 0 <= answer.choices[0] < len(CONSENT_OPTIONS):
-        return CONSENT_OPTIONS[answer.choices[0]][0]
+    return consent_choice(answer.choices)
+
+
+def consent_choice(choices: Optional[list[int]]) -> Optional[str]:
+    """The consent option (yes / no / abstain code) an answer's stored choices name, if any."""
+    if choices and 0 <= choices[0] < len(CONSENT_OPTIONS):
+        return CONSENT_OPTIONS[choices[0]][0]
     return None
 
 

@@ -74,3 +74,43 @@ def test_no_estates_or_no_themes_is_zero(app):
     add_signals(estate, "roads", [1], as_of=AS_OF)
     assert intensity.scoring_intensity([], ["roads"], AS_OF).per_100 == 0
     assert intensity.scoring_intensity([estate.id], [], AS_OF).counted == 0
+
+
+def test_many_sets_at_once_equal_each_set_alone(app):
+    """The ranking reads every candidate's demand in one pass (scoring_intensities): overlapping estates
+    and themes, a repeat reporter, an estate with no signals and an empty set must give what each set
+    gives on its own."""
+    a, b, c = (make_estate(household_count=n) for n in (100, 250, 80))
+    add_signals(a, "drainage", [5, 50, 400], as_of=AS_OF)
+    add_signals(a, "parking", [3, 10, 12], as_of=AS_OF, reporter="one-phone")
+    add_signals(b, "drainage", [1, 200], as_of=AS_OF, urgent=True)
+    add_signals(b, "elevator", [20, 30, 300], as_of=AS_OF)
+    add_signals(c, "noise", [2], as_of=AS_OF)
+    wanted = {"ab-drainage": ([a.id, b.id], ["drainage"]), "a-all": ([a.id], ["drainage", "parking", "elevator"]),
+              "b-both": ([b.id, b.id], ["elevator", "drainage"]), "c-none": ([c.id], ["drainage"]),
+              "empty": ([], ["noise"]), "no-themes": ([a.id], [])}
+    together = intensity.scoring_intensities(wanted, AS_OF)
+    assert set(together) == set(wanted)
+    for key, (estates, themes) in wanted.items():
+        alone = intensity.scoring_intensity(estates, themes, AS_OF)
+        got = together[key]
+        assert (got.counted, got.urgent, got.seen, got.households) == (alone.counted, alone.urgent, alone.seen,
+                                                                       alone.households), key
+        assert got.weighted == pytest.approx(alone.weighted), key
+        assert got.per_100 == pytest.approx(alone.per_100), key
+    assert together["a-all"].counted == 3  # 400 days is out of the window; one phone's 3 parking calls count once
+    assert together["ab-drainage"].urgent == 2
+
+
+def test_many_pairs_are_read_in_chunks_in_order(app, monkeypatch):
+    """More pairs than one IN list holds: the chunks must still arrive in (estate, theme) order."""
+    monkeypatch.setattr(intensity, "CHUNK", 4)  # two pairs per query
+    estates = [make_estate(household_count=100) for _ in range(3)]
+    for n, estate in enumerate(estates):
+        add_signals(estate, "roads", [1, 2], as_of=AS_OF, reporter=f"p{n}")
+        add_signals(estate, "gas", [40 + n], as_of=AS_OF)
+    wanted = {e.id: ([e.id], ["roads", "gas"]) for e in estates} | {"all": ([e.id for e in estates], ["roads", "gas"])}
+    together = intensity.scoring_intensities(wanted, AS_OF)
+    assert together["all"].counted == 6  # each estate: one phone's two roads calls count once, plus gas
+    for estate in estates:
+        assert together[estate.id].counted == 2

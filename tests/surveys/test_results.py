@@ -204,3 +204,35 @@ def test_demand_dashboard_links_back_to_the_survey(client, answered):
     assert any("加装电梯" in r.text for r in refs.values())
     assert all(source == SignalSource.survey for source, _ in refs)
     assert other == {}  # another street sees none of them
+
+
+def _tally_view(tallies):
+    return [(t.number, t.question.id, [(r.key, r.label, r.result) for r in t.rows]) for t in tallies]
+
+
+def test_consent_tallies_alone_equal_the_full_results(answered):
+    """Project scores read only the consent tallies (consent_tallies, plain columns); they must be the
+    results page's tallies in every scope, with several flats of one owner, a replaced answer, a tenant and
+    an estate without a roster."""
+    world, h = answered, answered["households"]
+    survey = world["survey"]
+    for room in ("301", "302"):
+        h[room].owner_id_number = "110101195001011234"
+    db.session.commit()
+    answer(survey, h["302"], consent=1, items=(1,))  # 302 changes its mind: only the new answer counts
+    for scope in (TallyScope.estate, TallyScope.building, TallyScope.unit):
+        survey.tally_scope = scope
+        db.session.commit()
+        full = survey_results.compute(survey).tallies
+        assert full and _tally_view(survey_results.consent_tallies(survey)) == _tally_view(full), scope
+    targeted = make_survey([world["estate"]], title="3栋2单元加装电梯", scope=TallyScope.unit, targets=["3-2"])
+    answer(targeted, h["301"], consent=0)
+    bare = make_estate(make_community(world["heping"]), "无名册小区")
+    wide = make_survey([world["estate"], bare], title="片区调查", matter=MatterType.ordinary)
+    answer(wide, h["501"], consent=0)
+    answer(wide, h["101"], consent=2)
+    for other in (targeted, wide):
+        full = survey_results.compute(other).tallies
+        assert _tally_view(survey_results.consent_tallies(other)) == _tally_view(full)
+    rows = {r.label: r.result for r in survey_results.consent_tallies(wide)[0].rows}
+    assert rows["桂花苑"].voters == 1 and rows["桂花苑"].tenant_votes == 1 and not rows["无名册小区"].has_roster
