@@ -298,6 +298,10 @@ class FeatureSpace:
             data *= np.repeat(scale, row_len)
         return X
 
+    def transform_block(self, block: str, docs: list[Doc]) -> sp.csr_matrix:
+        """One block's columns only (``n × block size``), weighted as in :meth:`transform`."""
+        return self._block_matrix(block, docs)
+
     def _index(self, block: str) -> KeyIndex:
         idx = self._indexes.get(block)
         if idx is None:

@@ -8,6 +8,12 @@
 A model file is a joblib dump of a plain dict (see :func:`nlp.training.train`): the feature space, one
 weight column, bias and Platt sigmoid per label, the decision thresholds, an optional urgent head, and
 ``metadata`` (training data hash, label set, cross-validated scores, creation time, parameters).
+
+A theme tagger answers ``other`` (and asks for review) when it has nothing to go on: the top theme's
+probability is below ``min_confidence``, or no word of the text points to that theme, only characters do
+("今天天气不错" is segmented 今天天气 / 不错, words the model never saw; its 气 and 天气 are character
+n-grams of 燃气 texts). A word the model never saw still counts through its known parts of two or more
+characters ("楼顶漏水" → 楼顶, 漏水), so a compound the segmenter keeps whole is not lost.
 """
 from __future__ import annotations
 
@@ -25,6 +31,8 @@ from .urgent import is_urgent
 
 __all__ = [
     "TagResult",
+    "known_parts",
+    "word_evidence",
     "Tagger",
     "load_model",
     "default_model_path",
@@ -45,6 +53,42 @@ def default_model_path() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parent / "models" / "default.joblib"
+
+
+def known_parts(words: list[str], vocab, min_len: int = 2, max_len: int = 6, max_word: int = 16) -> list[str]:
+    """The words in ``vocab``, and for each word not in it its substrings of ``min_len``–``max_len``
+    characters that are ("今天天气" → 今天, 天天, 天气)."""
+    out: list[str] = []
+    for w in words:
+        if w in vocab:
+            out.append(w)
+            continue
+        n = len(w)
+        if n <= min_len or n > max_word:
+            continue
+        for i in range(n - min_len + 1):
+            for j in range(i + min_len, min(n, i + max_len) + 1):
+                if j - i < n and w[i:j] in vocab:
+                    out.append(w[i:j])
+    return out
+
+
+def word_evidence(features: FeatureSpace, W: np.ndarray, docs: list[Doc], X, top: np.ndarray) -> np.ndarray | None:
+    """What each text's words add to each label's score (n × labels), the evidence ``decide`` asks for.
+
+    Known words as they weigh in ``X``; a row whose known words do not support its ``top`` label is
+    recomputed from :func:`known_parts` of its words. None when the features have no word block.
+    """
+    if "w" not in features.offsets:
+        return None
+    start = features.offsets["w"]
+    end = start + len(features.idf["w"])
+    S = np.asarray(X[:, start:end] @ W[start:end])
+    weak = np.flatnonzero(S[np.arange(len(docs)), top] <= 0)
+    if len(weak):
+        parts = [Doc(docs[i].text, known_parts(docs[i].words, features.word_vocab)) for i in weak]
+        S[weak] = np.asarray(features.transform_block("w", parts) @ W[start:end])
+    return S
 
 
 @dataclass
@@ -91,6 +135,9 @@ class Tagger:
         self.max_labels = int(state.get("max_labels", MAX_THEMES))
         self.urgent_head: dict | None = state.get("urgent")
         self.other_index = self.labels.index(OTHER) if (self.mode == "themes" and OTHER in self.labels) else -1
+        # older model files lack these: no floor; the word-evidence rule is a decision rule and applies to them too
+        self.min_confidence = float(state.get("min_confidence", 0.0))
+        self.require_word_evidence = bool(state.get("require_word_evidence", True)) and self.other_index >= 0
 
     # ------------------------------------------------------------------ properties
     @property
@@ -105,6 +152,16 @@ class Tagger:
         return f"<Tagger {self.version} mode={self.mode} labels={len(self.labels)} dim={self.features.dim}>"
 
     # ------------------------------------------------------------------ scoring
+    def word_support_docs(self, docs: list[Doc], X=None, P=None) -> np.ndarray | None:
+        """The words' part of every label's score (see :func:`word_evidence`); None when the rule is off."""
+        if not self.require_word_evidence:
+            return None
+        if X is None:
+            X = self.features.transform(docs)
+        if P is None:
+            P = platt_apply(np.asarray(X @ self.W) + self.b, self.platt_a, self.platt_c)
+        return word_evidence(self.features, self.W, docs, X, np.argmax(P, axis=1))
+
     def scores_docs(self, docs: list[Doc]) -> np.ndarray:
         """Raw linear scores (n × labels)."""
         X = self.features.transform(docs)
@@ -117,13 +174,18 @@ class Tagger:
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return self.proba_docs([make_doc(t) for t in texts])
 
-    def decide(self, p: np.ndarray) -> tuple[list[int], bool]:
-        """Label indices chosen from one row of probabilities, and the needs-review flag."""
+    def decide(self, p: np.ndarray, word_support: np.ndarray | None = None) -> tuple[list[int], bool]:
+        """Label indices chosen from one row of probabilities, and the needs-review flag.
+
+        ``word_support``: that row of :meth:`word_support_docs`; without it the word-evidence rule is not applied.
+        """
         order = np.argsort(-p, kind="stable")
         top = int(order[0])
         review = bool(p[top] < self.review_threshold)
         if self.mode == "single":
             return [top], review
+        if top != self.other_index and self.other_index >= 0 and not self._has_evidence(p, top, word_support):
+            return [self.other_index], True
         chosen = [top]
         if top != self.other_index:
             floor = self.rel_threshold * p[top]
@@ -138,6 +200,13 @@ class Tagger:
                 elif p[j] < 0.05:
                     break
         return chosen, review
+
+    def _has_evidence(self, p: np.ndarray, top: int, word_support: np.ndarray | None) -> bool:
+        if p[top] < self.min_confidence:
+            return False
+        if self.require_word_evidence and word_support is not None and word_support[top] <= 0:
+            return False
+        return True
 
     def _urgent_docs(self, docs: list[Doc], X=None) -> list[bool]:
         rules = [is_urgent(d.text, normalized=True) for d in docs]
@@ -157,16 +226,15 @@ class Tagger:
         X = self.features.transform(docs)
         S = np.asarray(X @ self.W) + self.b
         P = platt_apply(S, self.platt_a, self.platt_c)
+        support = self.word_support_docs(docs, X, P)
         urgent = self._urgent_docs(docs, X)
         out = []
         labels = self.labels
         for i, d in enumerate(docs):
             p = P[i]
-            if not d.text:  # nothing to read: the most common label, flagged for review
-                chosen, review = self.decide(p)
+            chosen, review = self.decide(p, None if support is None else support[i])
+            if not d.text:  # nothing to read: flagged for review
                 review = True
-            else:
-                chosen, review = self.decide(p)
             out.append(
                 TagResult(
                     themes=[(labels[j], float(round(p[j], 6))) for j in chosen],

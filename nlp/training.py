@@ -26,9 +26,9 @@ from typing import Iterable
 
 import numpy as np
 
-from .features import FeatureSpace, make_doc
+from .features import Doc, FeatureSpace, make_doc
 from .linear import LinearParams, fit_ovr, fold_ids, platt_apply, platt_fit
-from .tagger import FORMAT_VERSION, Tagger
+from .tagger import FORMAT_VERSION, Tagger, known_parts
 from .themes import MAX_THEMES, OTHER, THEME_CODES
 
 __all__ = [
@@ -73,6 +73,11 @@ class TrainParams:
     threshold_bounds: tuple[float, float] = (0.3, 0.8)
     rel_threshold: float = 0.0
     review_threshold: float = 0.5
+    #: below this top-theme probability the answer is ``other``; None: tuned on out-of-fold probabilities
+    min_confidence: float | None = None
+    min_confidence_bounds: tuple[float, float] = (0.0, 0.5)
+    #: ``other`` when no word of the text (nor a known part of an unknown word) supports the top theme
+    require_word_evidence: bool = True
     # staff corrections
     extra_weight: float = 2.0
     # urgent head
@@ -348,10 +353,24 @@ def _tune_thresholds(P: np.ndarray, Y: np.ndarray, tagger_like, bounds) -> np.nd
     return thr
 
 
+def _tune_min_confidence(P: np.ndarray, support: np.ndarray, recs, labels, decider, bounds) -> float:
+    """The top-theme floor (below it: ``other``) with the best out-of-fold micro-F1; the lowest on a tie."""
+    gold = [r.labels for r in recs]
+    best, best_t = -1.0, 0.0
+    for t in np.round(np.arange(bounds[0], bounds[1] + 1e-9, 0.05), 3):
+        decider.min_confidence = float(t)
+        pred = [tuple(labels[j] for j in decider.decide(P[i], support[i])[0]) for i in range(len(recs))]
+        f = multilabel_scores(gold, pred, labels=labels)["micro_f1"]
+        if f > best + 1e-12:
+            best, best_t = f, float(t)
+    return best_t
+
+
 class _Decider:
     """Enough of a Tagger to run ``Tagger.decide`` on out-of-fold probabilities."""
 
     decide = Tagger.decide
+    _has_evidence = Tagger._has_evidence
 
     def __init__(self, mode, labels, thresholds, rel, review, max_labels):
         self.mode = mode
@@ -361,6 +380,8 @@ class _Decider:
         self.review_threshold = review
         self.max_labels = max_labels
         self.other_index = labels.index(OTHER) if (mode == "themes" and OTHER in labels) else -1
+        self.min_confidence = 0.0
+        self.require_word_evidence = False
 
 
 def train(
@@ -405,17 +426,28 @@ def train(
     k = max(2, min(p.folds, n))
     folds = fold_ids([r.text for r in recs], k)
     oof = np.zeros((n, L))
+    # what the words add to each out-of-fold score: known words, and known parts of unknown ones (word_evidence)
+    has_words = "w" in fs.offsets
+    w0, w1 = (fs.offsets["w"], fs.offsets["w"] + len(fs.idf["w"])) if has_words else (0, 0)
+    X_parts = fs.transform_block("w", [Doc(d.text, known_parts(d.words, fs.word_vocab)) for d in docs]) if has_words else None
+    oof_words, oof_parts = np.zeros((n, L)), np.zeros((n, L))
     for f in range(k):
         tr, te = np.where(folds != f)[0], np.where(folds == f)[0]
         if len(te) == 0 or len(tr) == 0:
             continue
         Wf, bf = fit_ovr(X[tr], Y[tr], p.linear, None if weight_arg is None else weight_arg[tr])
         oof[te] = X[te] @ Wf + bf
+        if has_words:
+            oof_words[te] = X[te][:, w0:w1] @ Wf[w0:w1]
+            oof_parts[te] = X_parts[te] @ Wf[w0:w1]
         _log(f"fold {f + 1}/{k}", verbose)
     platt = [platt_fit(oof[:, j], Y[:, j]) for j in range(L)]
     a = np.array([x[0] for x in platt])
     c = np.array([x[1] for x in platt])
     P = platt_apply(oof, a, c)
+    top = np.argmax(P, axis=1)
+    weak = oof_words[np.arange(n), top] <= 0
+    oof_words[weak] = oof_parts[weak]
 
     decider = _Decider(mode, labels, np.full(L, 0.5), p.rel_threshold, p.review_threshold, MAX_THEMES)
     if mode != "single":
@@ -423,7 +455,11 @@ def train(
             decider.thresholds = _tune_thresholds(P, Y, decider, p.threshold_bounds)
         else:
             decider.thresholds = np.full(L, float(p.secondary_threshold))
-    pred = [tuple(labels[j] for j in decider.decide(P[i])[0]) for i in range(n)]
+    if mode == "themes":
+        decider.require_word_evidence = p.require_word_evidence and decider.other_index >= 0 and has_words
+        decider.min_confidence = (_tune_min_confidence(P, oof_words, recs, labels, decider, p.min_confidence_bounds)
+                                  if p.min_confidence is None else float(p.min_confidence))
+    pred = [tuple(labels[j] for j in decider.decide(P[i], oof_words[i])[0]) for i in range(n)]
     cv = multilabel_scores([r.labels for r in recs], pred, labels=labels)
     cv_summary = {key: cv[key] for key in ("micro_f1", "macro_f1", "accuracy")}
     cv_summary["folds"] = k
@@ -475,6 +511,8 @@ def train(
         "rel_threshold": p.rel_threshold,
         "review_threshold": p.review_threshold,
         "max_labels": MAX_THEMES,
+        "min_confidence": decider.min_confidence,
+        "require_word_evidence": decider.require_word_evidence,
         "urgent": urgent_state,
         "metadata": metadata,
     }
@@ -521,6 +559,7 @@ def _train_urgent(X, docs, u, has_u, folds, k, p: TrainParams, weight):
 def _params_dict(p: TrainParams) -> dict:
     d = asdict(p)
     d["threshold_bounds"] = list(p.threshold_bounds)
+    d["min_confidence_bounds"] = list(p.min_confidence_bounds)
     return d
 
 
