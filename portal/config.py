@@ -109,7 +109,7 @@ class Defaults:
     ROSTER_MAX_ROWS = 20000
     PAGE_SIZE = 50
     EXPORT_MAX_ROWS = 200000
-    EXPORT_INLINE_MAX_ROWS = 5000  # more rows than this: the ticket and audit exports run as a background job
+    EXPORT_INLINE_MAX_ROWS = 5000  # more rows than this: ticket, audit, survey-result and roster exports run as jobs
     EXPORT_PROGRESS_EVERY = 500  # an export job reports its progress every this many rows
     EXPORT_KEEP_HOURS = 24  # an export job's file is deleted this long after it was made
     TICKET_IMPORT_MAX_ROWS = 200000

@@ -8,7 +8,7 @@ from werkzeug.security import generate_password_hash
 
 from portal.extensions import db
 from portal.surveys.models import MatterType, QuestionKind, Survey, SurveyEstate, SurveyQuestion, TallyScope
-from portal.surveys.services import local_today
+from portal.surveys.services import AnswerInput, local_today, submit_response
 
 PRESET_ITEMS = [
     {"category": "基础类", "label": "排水管网改造", "theme": "drainage"},
@@ -55,3 +55,21 @@ def make_survey(estates: Iterable, *, title: str = "桂花苑改造意愿调查"
 
 def question(survey: Survey, kind: QuestionKind) -> SurveyQuestion:
     return next(q for q in survey.questions if q.kind == kind)
+
+
+def answer(survey, household, consent=None, items=(), score=None, text=None):
+    """A resident's online response: consent option index, multiple-choice items, a 1–5 score, free text."""
+    data = {}
+    for kind, value in ((QuestionKind.consent, consent), (QuestionKind.scale, score)):
+        q = question(survey, kind)
+        if value is not None:
+            data[q.id] = AnswerInput(q.id, [value]) if kind == QuestionKind.consent else AnswerInput(q.id, number=value)
+    if items:
+        q = question(survey, QuestionKind.multiple)
+        data[q.id] = AnswerInput(q.id, list(items))
+    if text:
+        q = question(survey, QuestionKind.text)
+        data[q.id] = AnswerInput(q.id, text=text)
+    if question(survey, QuestionKind.consent).id not in data:
+        question(survey, QuestionKind.consent).required = False
+    return submit_response(None, survey, household, data)

@@ -7,8 +7,7 @@ from portal.api import services as api_services
 from portal.extensions import csrf
 from portal.surveys.models import QuestionKind
 from tests.helpers import make_community, make_estate, make_household
-from tests.surveys.builders import give_code, make_survey
-from tests.surveys.test_results import answer
+from tests.surveys.builders import answer, give_code, make_survey
 
 pytestmark = pytest.mark.usefixtures("fake_tagger")
 

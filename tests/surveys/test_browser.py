@@ -3,6 +3,7 @@ then the street office sees the results and the legal tally on a desktop."""
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.accounts.models import Role
 from portal.extensions import db
@@ -128,7 +129,7 @@ def test_staff_build_print_codes_and_posters_and_a_printed_code_works(page, phon
     page.check("input[name=batch-confirm]")
     page.click("text=生成并打开打印页")
     slips = page.locator(".slip")
-    assert slips.count() == 3
+    expect(slips).to_have_count(3)  # the print page is a new page load: wait for it, not only for the click
     code = slips.filter(has_text="3栋2单元302室").locator(".slip-code").inner_text().replace(" ", "")
     page.emulate_media(media="print")
     page.screenshot(path=str(output_dir / "surveys-9-code-slips-print.png"), full_page=True)

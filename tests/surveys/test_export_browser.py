@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 from portal.accounts.models import Role
 from tests.helpers import PASSWORD, make_community, make_estate, make_household, make_street, make_user
 from tests.playwright_fixtures import log_in
-from tests.surveys.builders import make_survey
-from tests.surveys.test_results import answer
+from tests.surveys.builders import answer, make_survey
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("fake_tagger")]
 HOUSEHOLDS = 12

@@ -13,7 +13,7 @@ from portal.jobs.services import run_job
 from portal.surveys import exports as survey_exports, tasks
 from tests.helpers import login, make_user
 from tests.jobs.support import FreshUserClient, export_files, job_of, jobs, xlsx_book
-from tests.surveys.test_results import answer
+from tests.surveys.builders import answer
 
 pytestmark = pytest.mark.usefixtures("fake_tagger")
 SHEETS = ["概况", "题目统计", "法定表决", "答卷明细", "意见建议"]

@@ -12,30 +12,12 @@ from sqlalchemy import select
 
 from portal.audit.models import Event
 from portal.extensions import db
-from portal.surveys import results as survey_results, services
+from portal.surveys import results as survey_results
 from portal.surveys.models import MatterType, QuestionKind, TallyScope
-from portal.surveys.services import AnswerInput
 from tests.helpers import login, make_community, make_estate, make_household
-from tests.surveys.builders import make_survey, question
+from tests.surveys.builders import answer, make_survey, question
 
 pytestmark = pytest.mark.usefixtures("fake_tagger")
-
-
-def answer(survey, household, consent=None, items=(), score=None, text=None):
-    data = {}
-    for kind, value in ((QuestionKind.consent, consent), (QuestionKind.scale, score)):
-        q = question(survey, kind)
-        if value is not None:
-            data[q.id] = AnswerInput(q.id, [value]) if kind == QuestionKind.consent else AnswerInput(q.id, number=value)
-    if items:
-        q = question(survey, QuestionKind.multiple)
-        data[q.id] = AnswerInput(q.id, list(items))
-    if text:
-        q = question(survey, QuestionKind.text)
-        data[q.id] = AnswerInput(q.id, text=text)
-    if question(survey, QuestionKind.consent).id not in data:
-        question(survey, QuestionKind.consent).required = False
-    return services.submit_response(None, survey, household, data)
 
 
 @pytest.fixture
