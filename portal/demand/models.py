@@ -48,10 +48,10 @@ class DemandSignal(db.Model):
     __table_args__ = (
         Index("ix_demand_signals_record", "source", "record_id"),
         Index("ix_demand_signals_street_time", "street_id", "occurred_at"),
-        # project scores read (estate, theme) pairs over a year; on PostgreSQL the included columns let them
-        # come from the index alone (migration 0011)
-        Index("ix_demand_signals_estate_theme_time", "estate_id", "theme", "occurred_at",
-              postgresql_include=["reporter_key", "urgent", "weight", "id"]),
+        # intensity walks (scores, gaps) read (estate, theme) pairs over a year in this order; on PostgreSQL
+        # the included columns let them come from the index alone (migration 0011)
+        Index("ix_demand_signals_estate_theme_time", "estate_id", "theme", "occurred_at", "id",
+              postgresql_include=["reporter_key", "urgent", "weight"]),
         Index("ix_demand_signals_theme_time", "theme", "occurred_at"),
         # recomputing the rollup of touched estate-days
         Index("ix_demand_signals_estate_day", "estate_id", "local_day"),

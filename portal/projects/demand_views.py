@@ -11,12 +11,14 @@ from werkzeug.routing import BuildError
 
 from portal.accounts.models import Role
 from portal.areas.models import Street
+from portal.core.paging import page_of
 from portal.core.scoping import roles_required, scoped, street_limit
 from portal.extensions import db
 from portal.projects import gaps as gap_rules, intensity, outcomes as outcome_rules
 
 bp = Blueprint("project_demand", __name__, url_prefix="/projects")
 VIEWERS = (Role.street_staff, Role.district_admin)
+GAPS_PER_PAGE = 100  # a dense district has thousands of gaps, most intense first
 
 
 def _street_arg() -> Optional[int]:
@@ -70,12 +72,13 @@ def gaps():
     found = gap_rules.demand_gaps(current_user, as_of=as_of, street_id=street_id, theme=theme)
     window = {"date_from": (as_of - timedelta(days=intensity.WINDOW_DAYS - 1)).isoformat(),
               "date_to": as_of.isoformat()}
+    page = page_of(found, request.args.get("page"), GAPS_PER_PAGE)
     rows = [{"gap": gap,
              "records_url": url_for("demand.dashboard", estate_id=gap.estate.id, theme=gap.theme, **window),
              "new_url": _optional_url("projects.new", estate_id=gap.estate.id, theme=gap.theme)}
-            for gap in found]
-    top = max([gap.per_100 for gap in found] + [gap_rules.GAP_MIN_PER_100])
-    return render_template("projects/demand/gaps.html", rows=rows, top=top, street_id=street_id, theme=theme,
+            for gap in page.items]
+    top = max([gap.per_100 for gap in found] + [gap_rules.GAP_MIN_PER_100])  # one scale on every page
+    return render_template("projects/demand/gaps.html", rows=rows, page=page, top=top, street_id=street_id, theme=theme,
                            streets=_streets(), themes=[t for t in THEMES if t.code in gap_rules.gap_themes()],
                            as_of=as_of, window=window, min_per_100=gap_rules.GAP_MIN_PER_100,
                            min_counted=gap_rules.GAP_MIN_COUNTED, window_days=intensity.WINDOW_DAYS,

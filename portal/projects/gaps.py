@@ -116,7 +116,7 @@ def demand_gaps(user, *, as_of: Optional[date] = None, street_id: Optional[int] 
         themes = [theme]
     end = intensity.window_end(as_of)
     pairs = intensity.by_pair(end - timedelta(days=intensity.WINDOW_DAYS), end, estate_ids=estate_ids,
-                              themes=themes, decay_to=end)
+                              themes=themes, decay_to=end, keep_signals=False)
     high = {pair: value for pair, value in pairs.items()
             if value.per_100 >= GAP_MIN_PER_100 and value.counted >= GAP_MIN_COUNTED}
     if not high:

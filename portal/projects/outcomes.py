@@ -125,9 +125,9 @@ def outcome_of(project: Project, as_of: Optional[date] = None) -> Optional[Outco
     after_start = project.completed_on + timedelta(days=1)
     after_end = project.completed_on + timedelta(days=days)
     before = intensity.by_pair(intensity.window_start(before_start), intensity.window_start(project.started_on),
-                               estate_ids=project.estate_ids, themes=project.themes)
+                               estate_ids=project.estate_ids, themes=project.themes, keep_signals=False)
     after = intensity.by_pair(intensity.window_start(after_start), intensity.window_end(after_end),
-                              estate_ids=project.estate_ids, themes=project.themes)
+                              estate_ids=project.estate_ids, themes=project.themes, keep_signals=False)
     total = Figures(households)
     themes = {theme: Figures(households) for theme in project.themes}
     for pairs, side in ((before, "before"), (after, "after")):

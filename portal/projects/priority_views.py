@@ -3,7 +3,6 @@ records behind it, the weights (district_admin edits), the plan and its Excel ex
 plan.py compute, scope and record events."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Optional
@@ -17,6 +16,7 @@ from portal.accounts.models import Role
 from portal.areas.models import Street
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
+from portal.core.paging import page_of
 from portal.core.scoping import PLACE_EDITORS, get_scoped_or_404, roles_required, scoped, street_limit
 from portal.extensions import db
 from portal.projects import plan as annual, scoring
@@ -132,40 +132,6 @@ def score(project_id: int):
                            stored=scoring.stored_score(project_id), weight_set=scoring.current_weight_set())
 
 
-@dataclass
-class ListPage:
-    """Previous/next over a list already in memory (the _pager macro's interface)."""
-    items: list
-    page: int
-    pages: int
-    total: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-def _page_of(items: list) -> ListPage:
-    raw = request.args.get("page", "1")
-    number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
-    pages = max(math.ceil(len(items) / RECORDS_PER_PAGE), 1)
-    number = min(max(number, 1), pages)
-    start = (number - 1) * RECORDS_PER_PAGE
-    return ListPage(items[start:start + RECORDS_PER_PAGE], number, pages, len(items))
-
-
 @bp.get("/<int:project_id>/score/<factor>")
 @roles_required(*PLACE_EDITORS)
 def factor_records(project_id: int, factor: str):
@@ -179,7 +145,7 @@ def factor_records(project_id: int, factor: str):
     if factor in SIGNAL_FACTORS:
         urgent_only = factor == "urgency" and request.args.get("urgent") == "1"
         signals = [s for s in result.intensity.signals if s.urgent or not urgent_only]
-        page = _page_of(signals)
+        page = page_of(signals, request.args.get("page"), RECORDS_PER_PAGE)
         refs = load_records([(s.source, s.record_id) for s in page.items], current_user)
         context.update(page=page, refs=refs, urgent_only=urgent_only, intensity=result.intensity,
                        estate_names={e.id: e.name for e in project.estates})

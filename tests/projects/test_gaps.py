@@ -120,6 +120,32 @@ def test_gaps_page_lists_rows_with_links(client, world):
     assert "新华里" in filtered and "桂花苑" not in filtered
 
 
+def test_gaps_page_pages_the_list_most_intense_first(client, world, monkeypatch):
+    from portal.projects import demand_views
+
+    monkeypatch.setattr(demand_views, "GAPS_PER_PAGE", 2)
+    today = local_today()
+    add_signals(world["guihua"], "parking", [1] * 3, as_of=today)  # 3 per 100
+    add_signals(world["xinhuali"], "parking", [1] * 6, as_of=today)  # 6 per 100
+    add_signals(world["xiangyang"], "parking", [1] * 10, as_of=today)  # 2.5 per 100
+    login(client, world["admin"])
+
+    def names(query=""):
+        html = client.get(f"/projects/gaps{query}").get_data(as_text=True)
+        listed = [name for name in ("新华里", "桂花苑", "向阳新村") if f'<th scope="row">{name}' in html]
+        return listed, html
+
+    first, html = names()
+    assert first == ["新华里", "桂花苑"] and "共 <strong id=\"gap-count\">3</strong> 处需求缺口" in html
+    assert "本页第 1–2 处" in html and "第 1 / 2 页" in html and "page=2" in html
+    second, html = names("?page=2")
+    assert second == ["向阳新村"] and "本页第 3–3 处" in html and "上一页" in html
+    for nonsense in ("?page=99", "?page=abc", "?page=-1", "?page=99999999999"):
+        listed, _ = names(nonsense)
+        assert listed in (["新华里", "桂花苑"], ["向阳新村"]), nonsense  # the nearest page, never a 500
+    assert names("?page=99")[0] == ["向阳新村"]
+
+
 def test_gaps_page_is_scoped_and_survives_bad_query_strings(client, world):
     today = local_today()
     add_signals(world["xinhuali"], "parking", [1, 2, 3, 4, 5], as_of=today)

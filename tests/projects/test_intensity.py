@@ -40,6 +40,19 @@ def test_one_reporter_counts_once_per_theme_per_30_days(app):
     assert both.counted == 3
 
 
+def test_reporters_interleaved_in_time_each_keep_their_own_30_days(app):
+    """The walk reads a pair's signals in time order, all reporters mixed: each reporter's 30 days run from
+    their own last counted signal."""
+    estate = make_estate(household_count=100)
+    for reporter, ages in (("phone-a", [100, 90, 60]), ("phone-b", [95, 80, 50]), ("phone-c", [85])):
+        add_signals(estate, "heating", ages, as_of=AS_OF, reporter=reporter)
+    result = intensity.scoring_intensity([estate.id], ["heating"], AS_OF)
+    # a: 100 and 60 (90 is 10 days on); b: 95 and 50 (80 is 15 days on); c: 85
+    assert (result.seen, result.counted) == (7, 5)
+    counted_ages = sorted(round((intensity.window_end(AS_OF) - s.occurred_at).days) for s in result.signals)
+    assert counted_ages == [50, 60, 85, 95, 100]
+
+
 def test_urgent_share_is_among_counted_signals(app):
     estate = make_estate(household_count=100)
     add_signals(estate, "gas", [1, 2, 3], as_of=AS_OF)
