@@ -79,15 +79,11 @@ def theme_groups(meeting: Meeting) -> tuple[list[ThemeGroup], list[MinutesPoint]
 def similar_open_tickets(meeting: Meeting, user) -> list[tuple[MinutesPoint, list[tuple[object, float]]]]:
     """For each point, the open tickets of the meeting's street that say nearly the same thing."""
     from portal.tickets.models import Ticket
-    from portal.tickets.services import open_tickets_for_duplicates
+    from portal.tickets.services import street_open_tickets
 
     if not meeting.points:
         return []
-    street_estates = select(Estate.id).where(Estate.street_id == meeting.street_id)
-    allowed = set(db.session.scalars(scoped(
-        select(Ticket.id).where(or_(Ticket.street_id == meeting.street_id, Ticket.estate_id.in_(street_estates))),
-        Ticket, user)))
-    candidates = [(i, text) for i, text in open_tickets_for_duplicates() if i in allowed and text]
+    candidates = [(i, text) for i, text in street_open_tickets(meeting.street_id, user) if text]
     if not candidates:
         return []
     from nlp.dedup import NearDuplicateFinder

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, Optional, Sequence
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.exceptions import Forbidden
 
 from portal.accounts.models import Role
@@ -14,7 +14,7 @@ from portal.areas.gazetteer import AUTO_PLACE_CONFIDENCE, Gazetteer
 from portal.areas.models import Estate, Street
 from portal.audit.services import record_event, snapshot
 from portal.core.errors import ServiceError
-from portal.core.scoping import require_street
+from portal.core.scoping import require_street, scoped
 from portal.core.tagging import tag_texts
 from portal.core.time import utcnow
 from portal.core.workdays import add_working_days
@@ -287,10 +287,39 @@ def create_ticket(actor, data: TicketInput) -> Ticket:
     return ticket
 
 
-def open_tickets_for_duplicates(limit_days: int = 90) -> Iterable[tuple[int, str]]:
+OPEN_STATUSES = (S.received, S.dispatched, S.in_progress, S.returned)
+DUPLICATE_DAYS = 90
+DUPLICATE_CANDIDATES = 3000  # the most recent ones; a district's open tickets of 90 days can be 30,000
+
+
+def _texts(stmt) -> list[tuple[int, str]]:
+    return [(row.id, "。".join(p for p in (row.title, row.content) if p)) for row in db.session.execute(stmt)]
+
+
+def street_open_tickets(street_id: int, user, limit_days: int = DUPLICATE_DAYS,
+                        cap: int = DUPLICATE_CANDIDATES) -> list[tuple[int, str]]:
+    """The open tickets of the last `limit_days` dispatched to a street or about its estates, as `user` may
+    see them, as (id, title。content); the most recent `cap`."""
     since = utcnow() - timedelta(days=limit_days)
-    rows = db.session.execute(
-        select(Ticket.id, Ticket.title, Ticket.content)
-        .where(Ticket.status.in_([S.received, S.dispatched, S.in_progress, S.returned]), Ticket.received_at >= since)
-    )
-    return [(row.id, "。".join(p for p in (row.title, row.content) if p)) for row in rows]
+    street_estates = select(Estate.id).where(Estate.street_id == street_id)
+    stmt = (select(Ticket.id, Ticket.title, Ticket.content)
+            .where(Ticket.status.in_(OPEN_STATUSES), Ticket.received_at >= since,
+                   or_(Ticket.street_id == street_id, Ticket.estate_id.in_(street_estates))))
+    return _texts(scoped(stmt, Ticket, user).order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(cap))
+
+
+def duplicate_candidates(ticket: Ticket, limit_days: int = DUPLICATE_DAYS,
+                         cap: int = DUPLICATE_CANDIDATES) -> list[tuple[int, str]]:
+    """The open tickets that could repeat `ticket` (并单建议): received in the last `limit_days`, about the same
+    estate or not placed yet; for a ticket not placed, those of its street, or else those sharing a theme.
+    The most recent `cap` of them: a ticket page must not compare against the whole district."""
+    since = utcnow() - timedelta(days=limit_days)
+    stmt = (select(Ticket.id, Ticket.title, Ticket.content)
+            .where(Ticket.status.in_(OPEN_STATUSES), Ticket.received_at >= since, Ticket.id != ticket.id))
+    if ticket.estate_id is not None:
+        stmt = stmt.where(or_(Ticket.estate_id == ticket.estate_id, Ticket.estate_id.is_(None)))
+    elif ticket.street_id is not None:
+        stmt = stmt.where(Ticket.street_id == ticket.street_id)
+    elif ticket.themes:
+        stmt = stmt.where(Ticket.id.in_(select(TicketTheme.ticket_id).where(TicketTheme.theme.in_(list(ticket.themes)))))
+    return _texts(stmt.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(cap))

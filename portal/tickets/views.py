@@ -123,7 +123,7 @@ def _action_forms(ticket: Ticket):
 def _duplicates(ticket: Ticket):
     from nlp.dedup import NearDuplicateFinder
 
-    candidates = [(i, text) for i, text in services.open_tickets_for_duplicates() if i != ticket.id]
+    candidates = services.duplicate_candidates(ticket)
     if not candidates:
         return []
     finder = NearDuplicateFinder()
