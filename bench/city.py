@@ -491,6 +491,41 @@ def measure_dashboard(app, db, requests: int) -> list[dict]:
     return results
 
 
+def measure_pages(app, db, requests: int) -> list[dict]:
+    """Staff pages whose work grows with the data, as district_admin through the test client: the ticket
+    page (with its 并单建议), the ticket list, 三率, the ranking, a score explanation, the annual plan, the
+    demand gaps, the outcomes and the biggest survey's results."""
+    from sqlalchemy import func, select
+
+    from portal.projects.models import Project, ProjectStatus
+    from portal.surveys.models import SurveyResponse
+    from portal.tickets.models import Ticket
+
+    newest_ticket = db.session.scalar(select(func.max(Ticket.id)))
+    candidate = db.session.scalar(select(func.min(Project.id)).where(Project.status == ProjectStatus.approved))
+    biggest_survey = db.session.scalar(select(SurveyResponse.survey_id).group_by(SurveyResponse.survey_id)
+                                       .order_by(func.count().desc()).limit(1))
+    pages = [("ticket page", f"/tickets/{newest_ticket}"), ("ticket list", "/tickets/"), ("三率", "/tickets/kpi"),
+             ("ranking page", "/projects/ranking"), ("score explanation", f"/projects/{candidate}/score"),
+             ("annual plan page", "/projects/plan?budget=20000"), ("demand gaps, district", "/projects/gaps"),
+             ("outcomes", "/projects/outcomes"), ("survey results, biggest", f"/surveys/{biggest_survey}/results")]
+    client = app.test_client()
+    response = client.post("/login", data={"username": "admin", "password": "minsheng-admin"})
+    assert response.status_code in (302, 303), response.status_code
+    results = []
+    for label, path in pages:
+        samples = []
+        for _ in range(requests + 1):  # the first is cold
+            t0 = time.perf_counter()
+            response = client.get(path)
+            samples.append(time.perf_counter() - t0)
+            assert response.status_code == 200, (label, path, response.status_code)
+        warm = samples[1:]
+        results.append({"page": label, "path": path, "cold_ms": samples[0] * 1000, "kb": len(response.data) / 1024,
+                        "p50_ms": statistics.median(warm) * 1000, "p95_ms": percentile(warm, 95) * 1000})
+    return results
+
+
 def measure_ranking(db, runs: int) -> dict:
     from sqlalchemy import func, select
 
@@ -717,6 +752,9 @@ def table(report: dict) -> list[tuple[str, str]]:
                  f"p50 {rank['rank_p50_ms']:.0f} ms (cold {rank['rank_cold_ms']:.0f} ms)"))
     rows.append((f"annual plan, budget {rank['budget_wan']} 万元",
                  f"p50 {rank['plan_p50_ms']:.0f} ms (cold {rank['plan_cold_ms']:.0f} ms), {rank['chosen']} chosen"))
+    for page in report["pages"]:
+        rows.append((f"page: {page['page']}", f"p50 {page['p50_ms']:.0f} ms, p95 {page['p95_ms']:.0f} ms "
+                                              f"(cold {page['cold_ms']:.0f} ms), {page['kb']:.0f} KB"))
     sub = report["submissions"]
     for run in sub["runs"]:
         rows.append((f"survey submissions, {run['clients']} clients, {sub['workers']} workers ({run['label']})",
@@ -779,6 +817,7 @@ def run(url: str, args) -> dict:
             print("load: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
         report["dashboard"] = measure_dashboard(app, db, args.requests)
         report["ranking"] = measure_ranking(db, args.runs)
+        report["pages"] = measure_pages(app, db, args.runs)
         report["import"] = measure_import(db, args.import_rows)
         report["loadavg_before_tagging"] = loadavg()
         report["tagging"] = measure_tagging(args.tag_texts)

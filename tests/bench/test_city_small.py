@@ -62,6 +62,9 @@ def test_city_benchmark_small(tmp_path):
     assert all(d["p95_ms"] >= d["p50_ms"] > 0 for d in report["dashboard"])
     ranking = report["ranking"]
     assert ranking["candidates"] > 0 and ranking["rank_p50_ms"] > 0 and ranking["plan_p50_ms"] > 0
+    pages = {page["page"]: page for page in report["pages"]}
+    assert {"ticket page", "ranking page", "demand gaps, district", "survey results, biggest"} <= set(pages)
+    assert all(page["p95_ms"] >= page["p50_ms"] > 0 and page["kb"] > 0 for page in pages.values())
 
     submissions = report["submissions"]
     assert submissions["csrf"] == "on" and "RATELIMIT_ENABLED=False" in submissions["rate_limits"]
