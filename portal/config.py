@@ -101,7 +101,7 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads: rosters, ticket exports, minutes
     WTF_CSRF_TIME_LIMIT = 8 * 3600
-    WTF_I18N_ENABLED = False  # use WTForms' bundled zh messages (core.forms.Form)
+    WTF_I18N_ENABLED = False  # messages come from the Chinese table in portal/core/forms.py
     RATELIMIT_HEADERS_ENABLED = True
     # Redis down: count in this process rather than answer every login with an error.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

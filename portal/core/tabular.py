@@ -19,6 +19,9 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
 BLANKS = re.compile(r"[\s\u3000\u00a0\ufeff\u200b]+")
 # Control characters: invisible, and NUL is refused by PostgreSQL. Excel's "_x0000_" escapes bring them in.
 CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+# Named columns a file may have: a 12345 export has about 30, a roster 6. More is not one of our tables,
+# and each unknown column would become a dropdown on the ticket mapping form.
+MAX_COLUMNS = 200
 
 
 @dataclass
@@ -204,7 +207,7 @@ def _xlsx_rows(data: bytes, formulas: set, max_rows: int) -> Iterable[list[Any]]
         raise TableError("Excel 文件内容损坏，无法读取。") from exc
 
 
-def read_table(filename: str, data: bytes, *, max_rows: int = 20000) -> Table:
+def read_table(filename: str, data: bytes, *, max_rows: int = 20000, max_columns: int = MAX_COLUMNS) -> Table:
     """Parse an uploaded .xlsx/.csv. Raises TableError with a message for the user."""
     if not data or not data.strip():
         raise TableError("文件是空的。")
@@ -232,6 +235,10 @@ def read_table(filename: str, data: bytes, *, max_rows: int = 20000) -> Table:
         if headers is None:
             headers = [normalise_header(c) for c in cells]
             header_line = line
+            named = sum(1 for h in headers if h)
+            if named > max_columns:
+                raise TableError(f"表头有 {named} 列，超过 {max_columns} 列的上限，不像是可导入的表格。"
+                                 "请删去不需要的列后再上传。")
             continue
         if len(rows) >= max_rows:
             raise TableError(f"数据行太多：最多 {max_rows} 行，请分批导入。")

@@ -46,8 +46,9 @@ def test_each_role_sees_its_navigation(page, live_server, district, output_dir, 
 def test_street_user_cannot_open_another_streets_estate(page, live_server, district, output_dir):
     users, guihua, xinhuali = district
     log_in(page, live_server, "heping", PASSWORD)
-    page.click("text=小区与住户")
-    assert page.locator("text=桂花苑").count() == 1
+    with page.expect_navigation():  # count on the new page, not on the one being left
+        page.click("text=小区与住户")
+    expect(page.locator("text=桂花苑")).to_have_count(1)
     assert page.locator("text=新华里小区").count() == 0
     response = page.goto(f"{live_server}/areas/estates/{xinhuali.id}")
     assert response.status == 404

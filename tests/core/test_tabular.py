@@ -44,3 +44,28 @@ def test_formulas_and_formula_looking_text_are_reported_by_cell():
 def test_broken_xlsx_is_refused_with_a_message(data):
     with pytest.raises(TableError, match="无法读取 Excel 文件"):
         read_table("x.xlsx", data)
+
+
+def _csv(rows) -> bytes:
+    return "\n".join(",".join(row) for row in rows).encode("utf-8")
+
+
+def test_more_named_columns_than_the_limit_are_refused_in_both_formats():
+    from portal.core.tabular import MAX_COLUMNS
+    from tests.helpers import xlsx_bytes
+
+    wide = [f"列{i}" for i in range(MAX_COLUMNS + 1)]
+    for name, data in (("t.csv", _csv([wide, ["x"] * len(wide)])), ("t.xlsx", xlsx_bytes([wide, ["x"] * len(wide)]))):
+        with pytest.raises(TableError, match=f"表头有 {MAX_COLUMNS + 1} 列，超过 {MAX_COLUMNS} 列的上限"):
+            read_table(name, data)
+    at_limit = wide[:MAX_COLUMNS]
+    assert len(read_table("t.csv", _csv([at_limit, ["x"] * MAX_COLUMNS])).headers) == MAX_COLUMNS
+
+
+def test_empty_header_cells_do_not_count_towards_the_limit():
+    # a sheet formatted far to the right reads as many empty columns after the real ones
+    from tests.helpers import xlsx_bytes
+
+    header = ["工单编号", "诉求内容"] + [None] * 500
+    table = read_table("t.xlsx", xlsx_bytes([header, ["A1", "漏水"]]))
+    assert table.headers[:2] == ["工单编号", "诉求内容"]
