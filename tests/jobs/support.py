@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -52,3 +53,22 @@ def job_of(response) -> Job:
 def jobs() -> list[Job]:
     db.session.expire_all()
     return db.session.scalars(db.select(Job).order_by(Job.id)).all()
+
+
+def scratch_redis(url: str):
+    """For a fixture: the Redis db `url` names, which the calling test module owns, flushed before and after.
+    Skips when Redis is not running, except under CI (which starts one)."""
+    import pytest
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    connection = Redis.from_url(url)
+    try:
+        connection.ping()
+    except RedisDown:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis is not running at {url}")
+    connection.flushdb()
+    yield connection
+    connection.flushdb()

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.services import QUEUE_NAME
 from tests.helpers import login, make_community, make_estate, make_street, make_ticket, make_user
-from tests.jobs.support import FreshUserClient, export_files, job_of, xlsx_rows
+from tests.jobs.support import FreshUserClient, export_files, job_of, scratch_redis, xlsx_rows
 
 REDIS_URL = os.environ.get("EXPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,17 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def redis():
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisDown
-
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except RedisDown:
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    connection.flushdb()  # db 14 belongs to this module
-    yield connection
-    connection.flushdb()
+    yield from scratch_redis(REDIS_URL)  # db 14 belongs to this module
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.jobs import services as jobs
 from portal.jobs.models import Job, JobStatus
 from tests.helpers import make_user
+from tests.jobs.support import scratch_redis
 
 REDIS_URL = os.environ.get("LOST_JOB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TASK = "portal.review.tasks:retrain_task"  # never runs here: no worker works this queue
@@ -16,19 +17,7 @@ TASK = "portal.review.tasks:retrain_task"  # never runs here: no worker works th
 
 @pytest.fixture
 def redis():
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisDown
-
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except RedisDown:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
+    yield from scratch_redis(REDIS_URL)  # db 15 belongs to this module
 
 
 @pytest.fixture

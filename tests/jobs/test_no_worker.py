@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.jobs import services as jobs
 from portal.jobs.models import Job, JobStatus
 from tests.helpers import login, make_community, make_estate, make_street, make_ticket, make_user
-from tests.jobs.support import FreshUserClient, job_of
+from tests.jobs.support import FreshUserClient, job_of, scratch_redis
 
 REDIS_URL = os.environ.get("NO_WORKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,19 +26,7 @@ SAID = "后台任务服务没有运行"
 
 @pytest.fixture
 def redis():
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisDown
-
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except RedisDown:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    connection.flushdb()  # db 12 belongs to this module
-    yield connection
-    connection.flushdb()
+    yield from scratch_redis(REDIS_URL)  # db 12 belongs to this module
 
 
 @pytest.fixture
