@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from flask import g
@@ -72,3 +74,20 @@ def scratch_redis(url: str):
     connection.flushdb()
     yield connection
     connection.flushdb()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def work_the_queue(app, database_url: str, redis_url: str) -> subprocess.CompletedProcess:
+    """Runs `flask jobs worker --burst` (a real RQ worker process) on the app's database and instance until the
+    queue is empty; asserts it exits cleanly."""
+    db.session.commit()  # nothing of the test's is left uncommitted for the worker to wait on
+    env = {k: v for k, v in os.environ.items() if k not in ("MINSHENG_ENV",)}
+    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, MINSHENG_INSTANCE=app.instance_path,
+               SECRET_KEY="burst-worker-test-" + "x" * 32, PYTHONUNBUFFERED="1")
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    db.session.expire_all()
+    return done

@@ -2,9 +2,6 @@
 writes the file: same cells as the direct download, progress and the export event recorded; a job
 that fails there is marked failed and leaves no file. Redis db 14 is this module's own, flushed before and after."""
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,10 +12,9 @@ from portal.extensions import db
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.services import QUEUE_NAME
 from tests.helpers import login, make_community, make_estate, make_street, make_ticket, make_user
-from tests.jobs.support import FreshUserClient, export_files, job_of, scratch_redis, xlsx_rows
+from tests.jobs.support import FreshUserClient, export_files, job_of, scratch_redis, work_the_queue, xlsx_rows
 
 REDIS_URL = os.environ.get("EXPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -43,18 +39,6 @@ def world(app, redis):
     return {"staff": make_user(Role.street_staff, street=heping)}
 
 
-def work_the_queue(app, database_url: str) -> subprocess.CompletedProcess:
-    db.session.commit()  # nothing of this test's is left uncommitted for the worker to wait on
-    env = {k: v for k, v in os.environ.items() if k not in ("MINSHENG_ENV",)}
-    env.update(DATABASE_URL=database_url, REDIS_URL=REDIS_URL, MINSHENG_INSTANCE=app.instance_path,
-               SECRET_KEY="rq-export-test-" + "x" * 32, PYTHONUNBUFFERED="1")
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
-    db.session.expire_all()
-    return done
-
-
 def test_on_rq_a_burst_worker_writes_the_same_file_as_the_direct_download(app, client, world, redis, database_url):
     from rq import Queue
 
@@ -67,7 +51,7 @@ def test_on_rq_a_burst_worker_writes_the_same_file_as_the_direct_download(app, c
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "排队中" in page and "/download" not in page
 
-    work_the_queue(app, database_url)
+    work_the_queue(app, database_url, REDIS_URL)
     job = db.session.get(Job, job.id)
     assert job.status == JobStatus.done, job.message
     assert (job.progress, job.total, job.result["rows"]) == (5, 5, 5)
@@ -87,7 +71,7 @@ def test_on_rq_a_failing_export_leaves_no_file(app, client, world, redis, databa
     # the worker reads the user as it is now: deactivated in between, the job fails and writes nothing
     world["staff"].active = False
     db.session.commit()
-    work_the_queue(app, database_url)
+    work_the_queue(app, database_url, REDIS_URL)
     job = db.session.get(Job, job.id)
     assert job.status == JobStatus.failed and job.message == "发起导出的账号已停用或不存在，未生成文件。"
     assert export_files(app) == []

@@ -4,9 +4,6 @@ ask the administrator (make worker); the job stays queued, and a worker started 
 within the grace period, with a worker registered, in in-process mode, when Redis is away, nor for a job
 Redis lost (the reaper fails that one). Redis db 12 is this module's own, flushed before and after."""
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,10 +14,9 @@ from portal.extensions import db
 from portal.jobs import services as jobs
 from portal.jobs.models import Job, JobStatus
 from tests.helpers import login, make_community, make_estate, make_street, make_ticket, make_user
-from tests.jobs.support import FreshUserClient, job_of, scratch_redis
+from tests.jobs.support import FreshUserClient, job_of, scratch_redis, work_the_queue
 
 REDIS_URL = os.environ.get("NO_WORKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
-ROOT = Path(__file__).resolve().parents[2]
 SAID = "后台任务服务没有运行"
 
 
@@ -135,14 +131,7 @@ def test_a_worker_started_later_runs_the_job_and_the_notice_goes(app, client, wo
     login(client, world["staff"])
     job = job_of(client.get("/tickets/export.xlsx"))
     assert jobs.NO_WORKER in client.get(f"/jobs/{job.id}").get_data(as_text=True)
-    db.session.commit()
-    env = {k: v for k, v in os.environ.items() if k not in ("MINSHENG_ENV",)}
-    env.update(DATABASE_URL=database_url, REDIS_URL=REDIS_URL, MINSHENG_INSTANCE=app.instance_path,
-               SECRET_KEY="no-worker-test-" + "x" * 32, PYTHONUNBUFFERED="1")
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
-    db.session.expire_all()
+    work_the_queue(app, database_url, REDIS_URL)
     job = db.session.get(Job, job.id)
     assert job.status == JobStatus.done, job.message
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
